@@ -1,0 +1,1 @@
+"""Backline: red-flag triage and calf-lumbar coaching over a YAML-driven conversation engine."""

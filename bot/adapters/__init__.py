@@ -1,0 +1,1 @@
+"""Transports over the same service: terminal chat, JSON Lines simulator, Telegram."""

@@ -1,0 +1,53 @@
+"""`backline chat`: talk to the bot in a terminal; buttons are numbered."""
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+import textwrap
+
+from bot.engine import Message, Outcome, Output, Press, Refused, Text
+from bot.service import Backline, Command, Who
+
+
+class TerminalChat:
+    def __init__(self, backline: Backline, user: str | None = None, out=sys.stdout):
+        self.backline = backline
+        self.who = Who("terminal", user or getpass.getuser())
+        self.out = out
+        self.buttons: list[tuple[str, str | None]] = []
+
+    def show(self, outputs: list[Output]) -> None:
+        for item in outputs:
+            if isinstance(item, Message | Refused):
+                print("\n" + "\n".join(textwrap.fill(line, 78) if line else "" for line in item.text.split("\n")),
+                      file=self.out)
+            if isinstance(item, Message) and item.buttons:
+                self.buttons = [(b.id, item.ref) for b in item.buttons]
+                print("   ".join(f"[{i}] {b.label}" for i, b in enumerate(item.buttons, 1)), file=self.out)
+            elif isinstance(item, Message) and item.ref is not None:
+                self.buttons = []
+            if isinstance(item, Outcome):
+                print(f"\n(outcome: {item.outcome})", file=self.out)
+
+    def parse(self, line: str):
+        line = line.strip()
+        if line.startswith("/"):
+            return Command(line[1:].split()[0].split("@")[0].lower() if len(line) > 1 else "")
+        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
+            answer, ref = self.buttons[int(line) - 1]
+            return Press(answer, ref)
+        return Text(line)
+
+    async def run(self) -> None:
+        print("Backline in the terminal. Type a button's number or your answer; /help lists commands; "
+              "Ctrl-D quits.", file=self.out)
+        self.show(await self.backline.handle(self.who, Command("start")))
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "\n> ")
+            except EOFError:
+                print(file=self.out)
+                return
+            if line.strip():
+                self.show(await self.backline.handle(self.who, self.parse(line)))

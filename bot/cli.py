@@ -1,0 +1,105 @@
+"""`backline`: the product's one command line."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.app import flows_dir, load_flows, open_backline
+from bot.flows.graph import mermaid
+from bot.flows.load import FlowsInvalid, load_flowset
+from bot.flows.model import flow_json_schema
+from bot.storage import StorageUnavailable
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="backline", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--user", help="who you are (default: your login name)")
+    chat.add_argument("--database", help="database URL (default: DATABASE_URL or a local SQLite file)")
+
+    sim = commands.add_parser("simulate", help="JSON Lines conversation over stdin/stdout, one person")
+    sim.add_argument("--user", default="sim", help="the simulated person's id")
+    sim.add_argument("--database", help="database URL (default: DATABASE_URL or a local SQLite file)")
+
+    flows = commands.add_parser("flows", help="check, draw or describe flow files")
+    flow_commands = flows.add_subparsers(dest="flows_command", required=True)
+    check = flow_commands.add_parser("check", help="validate flows and prove them safe")
+    check.add_argument("path", nargs="?", type=Path, help="a flows folder or one flow file (default: flows/)")
+    graph = flow_commands.add_parser("graph", help="print a Mermaid state diagram of a flow")
+    graph.add_argument("flow", help="a flow id or a flow file")
+    schema = flow_commands.add_parser("schema", help="print the JSON Schema of flow files")
+    schema.add_argument("-o", "--output", type=Path, help="write it to this file")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "flows":
+            return _flows(args)
+        if args.command == "chat":
+            return asyncio.run(_chat(args))
+        if args.command == "simulate":
+            return asyncio.run(_simulate(args))
+    except FlowsInvalid as exc:
+        print(f"backline: the flows failed their checks:\n{exc}", file=sys.stderr)
+        return 1
+    except StorageUnavailable as exc:
+        print(f"backline: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _flows(args: argparse.Namespace) -> int:
+    if args.flows_command == "check":
+        flowset = load_flowset(args.path or flows_dir(), base=flows_dir())
+        print(f"ok: {len(flowset.flows)} flows, {len(flowset.clinical.flags)} red flags screened, "
+              f"{len(flowset.texts)} locale(s)")
+        return 0
+    if args.flows_command == "graph":
+        path = Path(args.flow)
+        flowset = load_flowset(path, base=flows_dir()) if path.suffix == ".yaml" else load_flows()
+        flow_id = next((f for f, s in flowset.sources.items() if s.path == path), args.flow)
+        if flow_id not in flowset.flows:
+            print(f"backline: no flow {args.flow!r}; there are: {', '.join(flowset.flows)}", file=sys.stderr)
+            return 1
+        sys.stdout.write(mermaid(flowset.flows[flow_id]))
+        return 0
+    text = json.dumps(flow_json_schema(), indent=2) + "\n"
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+async def _chat(args: argparse.Namespace) -> int:
+    from bot.adapters.terminal import TerminalChat
+
+    backline = await open_backline(args.database)
+    try:
+        await TerminalChat(backline, args.user).run()
+    finally:
+        await backline.store.close()
+    return 0
+
+
+async def _simulate(args: argparse.Namespace) -> int:
+    from bot.adapters.simulator import Simulator
+
+    backline = await open_backline(args.database)
+    try:
+        await Simulator(backline, args.user).run()
+    finally:
+        await backline.store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""What goes into the engine and what comes out of it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+# Inputs
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Begin `flow` from its start, forgetting any conversation in progress."""
+
+    flow: str = "triage"
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A button pressed; `ref` names the question it belongs to (None: the current one)."""
+
+    answer: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Free text typed by the person."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """Say the current question again."""
+
+
+Event = Start | Press | Text | Repeat
+
+
+# Outputs
+@dataclass(frozen=True, slots=True)
+class Button:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Something to say; a question has buttons (maybe none, for typed answers) and a `ref`."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    screens: tuple[str, ...] = ()
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """The question `ref` was answered with `label` (adapters show it in place of the buttons)."""
+
+    ref: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Triage concluded."""
+
+    outcome: str
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Something for the service to carry out, such as accept_coaching."""
+
+    name: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """An input that was not accepted (a stale button, say); nothing changed."""
+
+    text: str
+
+
+Output = Message | Answered | Outcome | Action | Refused

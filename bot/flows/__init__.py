@@ -1,0 +1,1 @@
+"""Flow files: their models, loading, validation, safety proof and diagrams."""

@@ -1,0 +1,105 @@
+"""Reading a flows folder (flows, texts, the red-flag table) into a checked FlowSet."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.clinical import Clinical, load_clinical
+from bot.flows.model import Flow
+from bot.flows.validation import check
+from bot.sourcefile import Source, SourceError, load_source
+
+CLINICAL_FILE = "red-flags.yaml"
+TEXTS_DIR = "texts"
+
+
+@dataclass
+class FlowSet:
+    """Everything the engine needs: flows by id, texts by locale, the red-flag table, and where each came from."""
+
+    clinical: Clinical
+    flows: dict[str, Flow] = field(default_factory=dict)
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    text_sources: dict[str, Source] = field(default_factory=dict)
+
+
+class FlowsInvalid(Exception):
+    """The flows failed their checks; `problems` holds every `file:line: message`."""
+
+    def __init__(self, problems: list[SourceError]):
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def validation_problems(source: Source, exc: ValidationError) -> list[SourceError]:
+    """Turn pydantic errors into `file:line` problems."""
+    out = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "file"
+        out.append(source.error(err["loc"], f"{where}: {err['msg']}"))
+    return out
+
+
+def read_flowset(path: Path, base: Path | None = None) -> tuple[FlowSet | None, list[SourceError]]:
+    """Parse a flows folder, or one flow file checked against `base` (the shipped flows folder).
+
+    Returns the parsed set (None if the red-flag table or texts are unreadable) and the
+    problems found while parsing; semantic checks are `validation.check`.
+    """
+    path = Path(path)
+    folder = path if path.is_dir() else (base or path.parent)
+    problems: list[SourceError] = []
+    try:
+        clinical = load_clinical(folder / CLINICAL_FILE)
+    except SourceError as exc:
+        return None, [exc]
+    flowset = FlowSet(clinical)
+    for file in sorted((folder / TEXTS_DIR).glob("*.yaml")):
+        try:
+            source = load_source(file)
+        except SourceError as exc:
+            problems.append(exc)
+            continue
+        if not isinstance(source.data, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in source.data.items()
+        ):
+            problems.append(source.error((), "a texts file maps text keys to strings"))
+            continue
+        flowset.texts[file.stem] = source.data
+        flowset.text_sources[file.stem] = source
+    if not flowset.texts:
+        problems.append(SourceError(folder / TEXTS_DIR, 1, "no texts file (expected texts/en.yaml)"))
+    files = [f for f in sorted(folder.glob("*.yaml")) if f.name != CLINICAL_FILE]
+    if not path.is_dir():  # the given file first, so that it replaces its namesake in `base`
+        files = [path] + [f for f in files if f.resolve() != path.resolve()]
+    for file in files:
+        try:
+            source = load_source(file)
+            flow = Flow.model_validate(source.data)
+        except SourceError as exc:
+            problems.append(exc)
+            continue
+        except ValidationError as exc:
+            problems.extend(validation_problems(source, exc))
+            continue
+        if flow.id in flowset.flows:
+            if file.parent == folder and flowset.sources[flow.id].path == path:
+                continue
+            problems.append(source.error(("id",), f"duplicate flow id {flow.id!r} (also in {flowset.sources[flow.id].path})"))
+            continue
+        flowset.flows[flow.id] = flow
+        flowset.sources[flow.id] = source
+    return flowset, problems
+
+
+def load_flowset(path: Path, base: Path | None = None) -> FlowSet:
+    """Parse and check a flows folder (or file); raise FlowsInvalid listing every problem."""
+    flowset, problems = read_flowset(path, base)
+    if flowset is not None and not problems:
+        problems = check(flowset)
+    if problems:
+        raise FlowsInvalid(problems)
+    return flowset

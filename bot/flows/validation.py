@@ -1,0 +1,188 @@
+"""Semantic checks of a parsed FlowSet: every rule a flow must follow beyond its shape."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.flows.model import YES_NO, Flow, State
+from bot.flows.safety import prove
+from bot.sourcefile import SourceError
+
+if TYPE_CHECKING:
+    from bot.flows.load import FlowSet
+
+ACTIONS = frozenset({"accept_coaching", "decline_coaching"})
+TRIAGE_FLOW = "triage"
+
+
+def check(flowset: FlowSet) -> list[SourceError]:
+    """All problems of the set; the safety proof runs only on structurally sound flows."""
+    problems: list[SourceError] = []
+    for flow in flowset.flows.values():
+        problems += _check_flow(flowset, flow)
+    problems += _check_uses(flowset)
+    if problems:
+        return problems
+    return prove(flowset)
+
+
+def _check_flow(flowset: FlowSet, flow: Flow) -> list[SourceError]:
+    source = flowset.sources[flow.id]
+    problems: list[SourceError] = []
+
+    def problem(loc: tuple, message: str) -> None:
+        problems.append(source.error(loc, message))
+
+    if flow.start not in flow.states:
+        problem(("start",), f"start names unknown state {flow.start!r}")
+    for name, state in flow.states.items():
+        at = ("states", name)
+        for message, loc in _state_rules(flowset, state):
+            problem(at + loc, f"state {name!r}: {message}")
+        for i, answer in enumerate(state.options):
+            if answer.next not in flow.states:
+                problem(at + ("answers", i, "next"), f"state {name!r}: answer {answer.id!r} goes to unknown state {answer.next!r}")
+        if state.next and state.next not in flow.states:
+            problem(at + ("next",), f"state {name!r}: next names unknown state {state.next!r}")
+        for key, loc in _text_keys(state):
+            for locale, texts in flowset.texts.items():
+                if key not in texts:
+                    problem(at + loc, f"state {name!r}: text key {key!r} is missing from texts/{locale}.yaml")
+    if problems:
+        return problems
+    reachable = _reachable(flow, [flow.start])
+    for name in flow.states:
+        if name not in reachable:
+            problem(("states", name), f"state {name!r} is unreachable from {flow.start!r}")
+    exits = {n for n, s in flow.states.items() if s.kind in ("end", "return") or (s.kind == "outcome" and not s.next)}
+    for name in reachable:
+        if not _reachable(flow, [name]) & exits:
+            problem(("states", name), f"state {name!r} has no way out: no path from it ends the flow")
+    return problems
+
+
+def _state_rules(flowset: FlowSet, state: State) -> list[tuple[str, tuple]]:
+    """(message, location within the state) for each broken rule of one state."""
+    out: list[tuple[str, tuple]] = []
+    kinds = [k for k, on in (("ask", state.ask), ("outcome", state.outcome), ("use", state.use),
+                             ("end", state.end), ("return", state.return_)) if on]
+    if len(kinds) > 1:
+        out.append((f"a state is one kind of thing, but this has {' and '.join(kinds)}", (kinds[1],)))
+        return out
+    kind = state.kind
+    if state.answers and state.ask not in ("yes_no", "choice"):
+        out.append(("only yes_no and choice questions have answers", ("answers",)))
+    if state.screens and state.ask not in ("yes_no", "choice"):
+        out.append(("only yes_no and choice questions can screen red flags", ("screens",)))
+    if kind in ("message", "use") and not state.next:
+        out.append((f"a {kind} state needs next", ()))
+    if kind in ("end", "return") and state.next:
+        out.append((f"an {kind} state cannot have next", ("next",)))
+    if kind == "message" and not state.say:
+        out.append(("a state that only moves on must say something", ()))
+    if state.ask in ("yes_no", "choice"):
+        if state.answers and state.next:
+            out.append(("a question with answers goes on from its answers, not next", ("next",)))
+        if state.screens and not state.answers:
+            out.append(("a question that screens red flags lists its answers, each saying whether it is positive", ("screens",)))
+        if not state.say:
+            out.append(("a question needs say", ()))
+        out += _answer_rules(state)
+    if state.ask in ("number", "text"):
+        if not state.next:
+            out.append((f"a {state.ask} question needs next", ()))
+        if not state.store:
+            out.append((f"a {state.ask} question needs store", ()))
+        if not state.say:
+            out.append(("a question needs say", ()))
+    if state.ask == "number":
+        if state.min is None or state.max is None:
+            out.append(("a number question needs min and max", ()))
+        elif state.min > state.max:
+            out.append((f"min {state.min:g} is above max {state.max:g}", ("min",)))
+    elif state.min is not None or state.max is not None:
+        out.append(("only number questions have min and max", ("min" if state.min is not None else "max",)))
+    for i, flag in enumerate(state.screens):
+        if flag not in flowset.clinical.flag_ids:
+            out.append((f"unknown red flag {flag!r} (see red-flags.yaml)", ("screens", i)))
+    if state.outcome:
+        if state.outcome not in flowset.clinical.outcome_ids:
+            out.append((f"unknown outcome {state.outcome!r}", ("outcome",)))
+        elif state.next and not flowset.clinical.enrols(state.outcome):
+            out.append((f"the {state.outcome!r} outcome ends the conversation; it cannot have next", ("next",)))
+    if state.use and state.use not in flowset.flows:
+        out.append((f"uses unknown flow {state.use!r}", ("use",)))
+    if state.action and state.action not in ACTIONS:
+        out.append((f"unknown action {state.action!r}", ("action",)))
+    return out
+
+
+def _answer_rules(state: State) -> list[tuple[str, tuple]]:
+    out: list[tuple[str, tuple]] = []
+    ids = [a.id for a in state.options]
+    if state.ask == "yes_no" and sorted(ids) != sorted(YES_NO):
+        out.append((f"a yes_no question has exactly the answers yes, no and not_sure (got {', '.join(ids) or 'none'})", ("answers",)))
+    if state.ask == "choice" and len(ids) < 2:
+        out.append(("a choice question needs at least two answers", ("answers",)))
+    for i, answer in enumerate(state.options):
+        at = ("answers", i)
+        if answer.id in ids[:i]:
+            out.append((f"duplicate answer id {answer.id!r}", at + ("id",)))
+        if state.ask == "choice" and not answer.label:
+            out.append((f"answer {answer.id!r} needs a label", at))
+        if state.screens and answer.positive is None:
+            out.append((f"answer {answer.id!r} must declare positive: true or false (the question screens red flags)", at))
+        if answer.id == "not_sure" and answer.positive is False:
+            out.append(("'not sure' counts as yes: it cannot be positive: false", at + ("positive",)))
+        if answer.action and answer.action not in ACTIONS:
+            out.append((f"unknown action {answer.action!r}", at + ("action",)))
+    return out
+
+
+def _text_keys(state: State) -> list[tuple[str, tuple]]:
+    keys = [(k, (f,)) for f, k in (("say", state.say), ("unit", state.unit)) if k]
+    for i, answer in enumerate(state.options):
+        keys.append((answer.label or f"answer.{answer.id}", ("answers", i)))
+    return keys
+
+
+def _reachable(flow: Flow, start: list[str]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(start)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in flow.states:
+            continue
+        seen.add(name)
+        todo += flow.states[name].targets()
+    return seen
+
+
+def _check_uses(flowset: FlowSet) -> list[SourceError]:
+    """Flows may not use themselves, directly or through others; the triage flow screens every flag."""
+    problems: list[SourceError] = []
+    for flow in flowset.flows.values():
+        for name, state in flow.states.items():
+            if state.use and flow.id in _used_by(flowset, state.use):
+                problems.append(flowset.sources[flow.id].error(
+                    ("states", name, "use"), f"state {name!r}: using {state.use!r} leads back to {flow.id!r} (flows cannot recurse)"))
+    triage = flowset.flows.get(TRIAGE_FLOW)
+    if triage is not None and not problems:
+        screened = {f for fid in _used_by(flowset, TRIAGE_FLOW) for s in flowset.flows[fid].states.values() for f in s.screens}
+        missing = [f for f in flowset.clinical.flag_ids if f not in screened]
+        if missing:
+            problems.append(flowset.sources[TRIAGE_FLOW].error(
+                ("id",), f"the triage flow never screens these red flags: {', '.join(missing)}"))
+    return problems
+
+
+def _used_by(flowset: FlowSet, flow_id: str) -> set[str]:
+    """`flow_id` and every flow it uses, transitively."""
+    seen: set[str] = set()
+    todo = [flow_id]
+    while todo:
+        fid = todo.pop()
+        if fid in seen or fid not in flowset.flows:
+            continue
+        seen.add(fid)
+        todo += [s.use for s in flowset.flows[fid].states.values() if s.use]
+    return seen

@@ -1,0 +1,162 @@
+"""The conversation service: what every adapter calls. Commands, storage, side effects; no transport."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from bot.engine import Action, Button, Engine, Message, Outcome, Output, Press, Repeat, Start, Text
+from bot.storage import Store, StorageUnavailable, Turn
+
+log = logging.getLogger(__name__)
+
+TRIAGE = "triage"
+DELETE_REF = "delete"
+COMMANDS = ("start", "restart", "help", "privacy", "stop", "delete")
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """A person on one channel (telegram, terminal, simulator)."""
+
+    channel: str
+    external_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A bot command such as /start, without the slash."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unsupported:
+    """A message the bot cannot read (sticker, photo, voice note...)."""
+
+    kind: str
+
+
+Input = Command | Unsupported | Press | Text
+
+
+class KeyedLocks:
+    """One asyncio.Lock per key, so one person's inputs run one at a time and in arrival order."""
+
+    def __init__(self) -> None:
+        self._locks: dict[object, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: object) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (None, 0))
+        lock = lock or asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Backline:
+    """Turns one input of one person into outputs, committing their progress first."""
+
+    def __init__(self, engine: Engine, store: Store, clock: Callable[[], datetime] = utcnow):
+        self.engine, self.store, self.clock = engine, store, clock
+        self._locks = KeyedLocks()
+
+    def text(self, key: str, locale: str = "en", **values: object) -> str:
+        return self.engine.text(locale, key, **values)
+
+    async def handle(self, who: Who, item: Input, update_id: int | None = None) -> list[Output]:
+        """Apply `item` once (an `update_id` seen before is ignored) and return what to say."""
+        if isinstance(item, Command) and item.name == "delete":
+            return [self._confirm_delete()]
+        if isinstance(item, Press) and item.ref == DELETE_REF:
+            return await self._delete(who, item.answer)
+        async with self._locks.hold(who):
+            try:
+                return await self.store.step(who.channel, who.external_id, self.clock(),
+                                             lambda turn: self._step(turn, item, update_id))
+            except StorageUnavailable as exc:
+                log.warning("storage unavailable for a %s step: %s", who.channel, exc)
+                return [Message(self.text("error.storage"))]
+
+    def _step(self, turn: Turn, item: Input, update_id: int | None) -> list[Output]:
+        person = turn.person
+        if update_id is not None and person.last_update is not None and update_id <= person.last_update:
+            return []
+        progress, out = person.progress, []
+        match item:
+            case Command("start") if progress.active:
+                out.append(Message(self.text("service.resume", progress.locale)))
+                progress, more = self.engine.handle(progress, Repeat())
+                out += more
+            case Command("start" | "restart"):
+                progress, out = self.engine.handle(progress, Start(TRIAGE))
+            case Command("help"):
+                out.append(Message(self.text("service.help", progress.locale)))
+                progress, more = self.engine.handle(progress, Repeat())
+                out += more
+            case Command("privacy"):
+                out.append(Message(self.text("service.privacy", progress.locale)))
+            case Command("stop"):
+                turn.set_stopped("stop")
+                out.append(Message(self.text("service.stopped", progress.locale)))
+            case Command(name):
+                out.append(Message(self.text("service.unknown_command", progress.locale, command=name)))
+                progress, more = self.engine.handle(progress, Repeat())
+                out += more
+            case Unsupported():
+                out.append(Message(self.text("service.unsupported", progress.locale)))
+                progress, more = self.engine.handle(progress, Repeat())
+                out += more
+            case Press() | Text():
+                progress, out = self.engine.handle(progress, item)
+        if isinstance(item, Command) and item.name in ("start", "restart") and person.stopped:
+            turn.set_stopped(None)
+        self._apply(turn, out)
+        turn.save(progress, update_id)
+        return out
+
+    def _apply(self, turn: Turn, out: list[Output]) -> None:
+        """Store what the outputs report: triage outcomes and the coaching decision."""
+        for item in out:
+            if isinstance(item, Outcome):
+                turn.record_outcome(item.outcome, list(item.flags))
+            elif isinstance(item, Action) and item.name in ("accept_coaching", "decline_coaching"):
+                turn.set_enrolment("accepted" if item.name == "accept_coaching" else "declined")
+
+    def _confirm_delete(self) -> Message:
+        buttons = (Button("confirm", self.text("service.delete_confirm")),
+                   Button("cancel", self.text("service.delete_cancel")))
+        return Message(self.text("service.delete_ask"), buttons, ref=DELETE_REF)
+
+    async def _delete(self, who: Who, answer: str) -> list[Output]:
+        if answer != "confirm":
+            return [Message(self.text("service.delete_kept"))]
+        async with self._locks.hold(who):
+            try:
+                await self.store.forget(who.channel, who.external_id)
+            except StorageUnavailable:
+                return [Message(self.text("error.storage"))]
+        return [Message(self.text("service.deleted"))]
+
+    async def is_stopped(self, who: Who) -> bool:
+        person = await self.store.find(who.channel, who.external_id)
+        return bool(person and person.stopped)
+
+    async def mark_blocked(self, who: Who) -> None:
+        """The person blocked the bot: send them nothing more."""
+        await self.store.step(who.channel, who.external_id, self.clock(), lambda turn: turn.set_stopped("blocked"))

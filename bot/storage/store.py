@@ -1,0 +1,223 @@
+"""The Store: each conversation step is one transaction, on SQLite (default) or PostgreSQL.
+
+A step's reads and writes are one synchronous unit of work on a SQLAlchemy Connection. On
+PostgreSQL it runs through the async engine (asyncpg) with `run_sync`; on SQLite it runs as a
+single hop to one dedicated database thread, since going through aiosqlite would cost a
+thread hop for every cursor call (about ten per step).
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+import platformdirs
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.engine.progress import Progress
+from bot.storage.tables import enrolments, people, triage_results
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_PG_MIGRATION_LOCK = 0x6261636B  # one migrator at a time on a shared database
+T = TypeVar("T")
+
+
+# Statements built once: building them per call costs more than SQLite's own work.
+_SELECT_PERSON = sa.select(people).where(people.c.channel == sa.bindparam("b_channel"),
+                                         people.c.external_id == sa.bindparam("b_external"))
+_LOCK_PERSON = _SELECT_PERSON.with_for_update()
+_SAVE = people.update().where(people.c.id == sa.bindparam("b_id")).values(
+    progress=sa.bindparam("b_progress"), updated_at=sa.bindparam("b_now"))
+_SAVE_WITH_UPDATE = _SAVE.values(last_update=sa.bindparam("b_update"))
+
+
+class StorageUnavailable(Exception):
+    """The database could not be reached or failed; the step was rolled back."""
+
+
+def default_database_url() -> str:
+    """DATABASE_URL, or a SQLite file in the per-user data directory."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return normalize_url(url)
+    folder = Path(platformdirs.user_data_dir("backline", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'backline.db'}"
+
+
+def normalize_url(url: str) -> str:
+    """asyncpg for PostgreSQL; the standard sqlite3 module (in the database thread) for SQLite."""
+    for prefix, driver in (("postgres://", "postgresql+asyncpg://"), ("postgresql://", "postgresql+asyncpg://"),
+                           ("sqlite+aiosqlite://", "sqlite://")):
+        if url.startswith(prefix):
+            return driver + url[len(prefix):]
+    return url
+
+
+@dataclass
+class Person:
+    """A person's row: who they are on which channel, and their conversation progress."""
+
+    id: int
+    channel: str
+    external_id: str
+    progress: Progress
+    last_update: int | None
+    stopped: str | None
+
+
+class Turn:
+    """One step's view of a person, and its writes; all commit together or not at all."""
+
+    def __init__(self, conn: sa.Connection, person: Person, now: datetime):
+        self.conn, self.person, self.now = conn, person, now
+
+    def save(self, progress: Progress, update_id: int | None = None) -> None:
+        values = {"b_id": self.person.id, "b_progress": progress.to_dict(), "b_now": self.now}
+        if update_id is None:
+            self.conn.execute(_SAVE, values)
+        else:
+            self.conn.execute(_SAVE_WITH_UPDATE, values | {"b_update": update_id})
+        self.person.progress = progress
+
+    def set_stopped(self, reason: str | None) -> None:
+        self.conn.execute(people.update().where(people.c.id == self.person.id).values(stopped=reason))
+        self.person.stopped = reason
+
+    def record_outcome(self, outcome: str, flags: list[str]) -> None:
+        self.conn.execute(triage_results.insert().values(
+            person_id=self.person.id, outcome=outcome, flags=list(flags), at=self.now))
+
+    def set_enrolment(self, status: str) -> None:
+        done = self.conn.execute(enrolments.update().where(enrolments.c.person_id == self.person.id)
+                                 .values(status=status, updated_at=self.now))
+        if done.rowcount == 0:
+            self.conn.execute(enrolments.insert().values(person_id=self.person.id, status=status, updated_at=self.now))
+
+
+class Store:
+    """Async access to the database; `open` creates or upgrades the schema with Alembic."""
+
+    def __init__(self, url: str):
+        self.url = sa.make_url(url)
+        if self.url.get_backend_name() == "sqlite":
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="backline-db")
+            self._sync = sa.create_engine(self.url, pool_size=1, max_overflow=0)
+            _tune_sqlite(self._sync)
+            self._async = None
+        else:
+            self._thread = None
+            self._async = create_async_engine(self.url, pool_pre_ping=True)
+
+    @classmethod
+    async def open(cls, url: str | None = None) -> Store:
+        store = cls(normalize_url(url) if url else default_database_url())
+        try:
+            await store.run(_upgrade)
+        except StorageUnavailable:
+            await store.close()
+            raise
+        return store
+
+    @property
+    def dialect(self) -> str:
+        return self.url.get_backend_name()
+
+    async def close(self) -> None:
+        if self._async is not None:
+            await self._async.dispose()
+        else:
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._sync.dispose)
+            self._thread.shutdown(wait=True)
+
+    async def run(self, work: Callable[[sa.Connection], T]) -> T:
+        """Run `work` in one transaction, committed when it returns; failures raise StorageUnavailable."""
+        try:
+            if self._async is not None:
+                async with self._async.begin() as conn:
+                    return await conn.run_sync(work)
+            return await asyncio.get_running_loop().run_in_executor(self._thread, self._run_sync, work)
+        except (DBAPIError, OSError) as exc:
+            raise StorageUnavailable(f"{exc.__class__.__name__}: {getattr(exc, 'orig', exc).__class__.__name__}") from exc
+
+    def _run_sync(self, work: Callable[[sa.Connection], T]) -> T:
+        with self._sync.begin() as conn:
+            return work(conn)
+
+    async def step(self, channel: str, external_id: str, now: datetime, work: Callable[[Turn], T]) -> T:
+        """Load (creating if new) and lock one person, run `work` on them, and commit."""
+        return await self.run(lambda conn: work(Turn(conn, _person(conn, channel, external_id, now), now)))
+
+    async def find(self, channel: str, external_id: str) -> Person | None:
+        return await self.run(lambda conn: _find(conn, channel, external_id))
+
+    async def forget(self, channel: str, external_id: str) -> bool:
+        """Erase the person and everything stored about them; True if there was anything."""
+        def erase(conn: sa.Connection) -> bool:
+            deleted = conn.execute(people.delete().where(
+                people.c.channel == channel, people.c.external_id == external_id))
+            return deleted.rowcount > 0
+        return await self.run(erase)
+
+    async def ping(self) -> bool:
+        try:
+            await self.run(lambda conn: conn.execute(sa.text("SELECT 1")))
+            return True
+        except StorageUnavailable:
+            return False
+
+
+def _row_person(row: sa.Row) -> Person:
+    return Person(row.id, row.channel, row.external_id, Progress.from_dict(row.progress), row.last_update,
+                  row.stopped)
+
+
+def _find(conn: sa.Connection, channel: str, external_id: str, lock: bool = False) -> Person | None:
+    query = _LOCK_PERSON if lock and conn.dialect.name == "postgresql" else _SELECT_PERSON
+    row = conn.execute(query, {"b_channel": channel, "b_external": external_id}).one_or_none()
+    return _row_person(row) if row else None
+
+
+def _person(conn: sa.Connection, channel: str, external_id: str, now: datetime) -> Person:
+    person = _find(conn, channel, external_id, lock=True)
+    if person is None:
+        insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(people)
+        conn.execute(insert.values(channel=channel, external_id=external_id, progress=Progress().to_dict(),
+                                   created_at=now, updated_at=now)
+                     .on_conflict_do_nothing(index_elements=["channel", "external_id"]))
+        person = _find(conn, channel, external_id, lock=True)
+    return person
+
+
+def _tune_sqlite(engine: sa.Engine) -> None:
+    """WAL with synchronous=NORMAL, foreign keys on, and BEGIN IMMEDIATE so writers queue instead of failing."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000"):
+            dbapi_conn.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _upgrade(connection: sa.Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")

@@ -1,0 +1,38 @@
+"""The tables. Alembic migrations (migrations/versions) create and upgrade them."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+Time = sa.DateTime(timezone=True)
+
+people = sa.Table(
+    "people", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("external_id", sa.String(64), nullable=False),
+    sa.Column("progress", Json, nullable=False),
+    sa.Column("last_update", sa.BigInteger, nullable=True),
+    sa.Column("stopped", sa.String(16), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.UniqueConstraint("channel", "external_id", name="uq_people_channel_external"),
+)
+
+triage_results = sa.Table(
+    "triage_results", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("flags", Json, nullable=False),
+    sa.Column("at", Time, nullable=False),
+)
+
+enrolments = sa.Table(
+    "enrolments", metadata,
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+)
