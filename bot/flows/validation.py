@@ -12,6 +12,13 @@ if TYPE_CHECKING:
 
 ACTIONS = frozenset({"accept_coaching", "decline_coaching"})
 TRIAGE_FLOW = "triage"
+# Texts the code says itself (hints, commands, errors); every locale must have them.
+CODE_TEXTS = (
+    "hint.yes_no", "hint.choice", "hint.number", "hint.text", "hint.stale", "hint.idle",
+    "service.resume", "service.help", "service.privacy", "service.stopped", "service.unknown_command",
+    "service.unsupported", "service.delete_ask", "service.delete_confirm", "service.delete_cancel",
+    "service.deleted", "service.delete_kept", "error.storage",
+)
 
 
 def check(flowset: FlowSet) -> list[SourceError]:
@@ -20,9 +27,11 @@ def check(flowset: FlowSet) -> list[SourceError]:
     for flow in flowset.flows.values():
         problems += _check_flow(flowset, flow)
     problems += _check_uses(flowset)
-    if problems:
-        return problems
-    return prove(flowset)
+    for locale, source in flowset.text_sources.items():
+        missing = [k for k in CODE_TEXTS if k not in source.data]
+        if missing:
+            problems.append(source.error((), f"texts/{locale}.yaml lacks keys the code uses: {', '.join(missing)}"))
+    return sorted(problems or prove(flowset), key=lambda p: (p.path, p.line))
 
 
 def _check_flow(flowset: FlowSet, flow: Flow) -> list[SourceError]:

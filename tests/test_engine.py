@@ -1,0 +1,117 @@
+"""The engine on its own: purity, stale and forged presses, typed answers, hints."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.engine import Answered, Message, Press, Progress, Refused, Repeat, Start, Text
+from bot.engine.replies import choice, number, yes_no
+
+
+def at_first_red_flag_question(engine):
+    progress, _ = engine.handle(Progress(), Start("triage"))
+    progress, out = engine.handle(progress, Press("agree", progress.ref))
+    return progress, out[-1]
+
+
+def test_handle_does_not_touch_its_input(engine):
+    progress, question = at_first_red_flag_question(engine)
+    before = json.dumps(progress.to_dict())
+    engine.handle(progress, Press("yes", question.ref))
+    assert json.dumps(progress.to_dict()) == before
+
+
+def test_progress_is_plain_json_data(engine):
+    progress, _ = at_first_red_flag_question(engine)
+    again = Progress.from_dict(json.loads(json.dumps(progress.to_dict())))
+    assert again == progress
+
+
+def test_stale_press_is_refused_and_changes_nothing(engine):
+    progress, first = at_first_red_flag_question(engine)
+    progress, _ = engine.handle(progress, Press("no", first.ref))
+    after, out = engine.handle(progress, Press("yes", first.ref))
+    assert len(out) == 1 and isinstance(out[0], Refused)
+    assert after == progress
+
+
+@pytest.mark.parametrize("press", [Press("maybe_later"), Press("yes", "9999"), Press("agree")])
+def test_forged_press_is_refused(engine, press):
+    progress, _ = at_first_red_flag_question(engine)
+    after, out = engine.handle(progress, press)
+    assert [type(o) for o in out] == [Refused] and after == progress
+
+
+def test_press_with_no_conversation_is_refused(engine):
+    after, out = engine.handle(Progress(), Press("yes"))
+    assert [type(o) for o in out] == [Refused] and after == Progress()
+
+
+def test_unclear_text_gets_a_hint_and_the_same_question_never_a_guess(engine):
+    progress, question = at_first_red_flag_question(engine)
+    after, out = engine.handle(progress, Text("my back hurts a lot"))
+    assert after == progress
+    assert [type(o) for o in out] == [Message, Message]
+    assert "yes, no or not sure" in out[0].text
+    assert out[1] == question
+
+
+def test_answer_is_reported_for_the_adapters(engine):
+    progress, question = at_first_red_flag_question(engine)
+    _, out = engine.handle(progress, Text("nope"))
+    assert out[0] == Answered(question.ref, "No")
+
+
+def test_repeat_says_the_current_question_again(engine):
+    progress, question = at_first_red_flag_question(engine)
+    assert engine.handle(progress, Repeat()) == (progress, [question])
+
+
+def to_wall_distance(engine):
+    progress, out = engine.handle(Progress(), Start("triage"))
+    while True:
+        question = out[-1]
+        if not question.buttons:
+            return progress, question
+        answer = "no" if question.screens else question.buttons[0].id
+        progress, out = engine.handle(progress, Press(answer, question.ref))
+
+
+@pytest.mark.parametrize("typed", ["31", "-1", "about ten", ""])
+def test_number_out_of_bounds_or_not_a_number_is_asked_again(engine, typed):
+    progress, question = to_wall_distance(engine)
+    after, out = engine.handle(progress, Text(typed))
+    assert after == progress
+    assert "from 0 to 30" in out[0].text and out[1] == question
+
+
+@pytest.mark.parametrize("typed,value", [("0", 0), ("12 cm", 12), ("7,5", 7.5), ("30cm", 30)])
+def test_number_answers_are_stored(engine, typed, value):
+    progress, _ = to_wall_distance(engine)
+    after, _ = engine.handle(progress, Text(typed))
+    assert after.answers["knee_to_wall_cm"] == value
+
+
+@pytest.mark.parametrize("typed,meaning", [
+    ("yes", "yes"), ("Y", "yes"), ("Yeah!!", "yes"), ("yep 👍", "yes"), ("YES, I do", "yes"),
+    ("no", "no"), ("NOPE.", "no"), ("nah", "no"), ("no, never", "no"), ("🙂 no 🙂", "no"),
+    ("not sure", "not_sure"), ("Not Sure?", "not_sure"), ("idk", "not_sure"), ("I don't know", "not_sure"),
+    ("maybe", "not_sure"), ("yes... not sure", "not_sure"), ("no idea", "not_sure"),
+    ("hello", None), ("", None), ("no yes", None), ("👍", None), ("my leg", None),
+])
+def test_typed_yes_no(typed, meaning):
+    assert yes_no(typed) == meaning
+
+
+def test_typed_choice_by_label_or_number():
+    labels = ["Easy", "Hard", "Couldn't touch"]
+    assert choice("hard", labels) == 1
+    assert choice("couldnt touch", labels) == 2
+    assert choice("3", labels) == 2
+    assert choice("4", labels) is None and choice("medium", labels) is None
+
+
+def test_number_parsing():
+    assert number("12", 0, 30) == 12 and number(" 3.5 cm ", 0, 30) == 3.5
+    assert number("31", 0, 30) is None and number("twelve", 0, 30) is None

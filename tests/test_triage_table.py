@@ -1,0 +1,75 @@
+"""Table-driven from red-flags.yaml: every red flag, answered yes or "not sure", reaches its outcome."""
+from __future__ import annotations
+
+import pytest
+
+from bot.app import flows_dir
+from bot.clinical import load_clinical
+from bot.engine import Action, Message, Outcome, Press, Progress, Start, Text
+
+CLINICAL = load_clinical(flows_dir() / "red-flags.yaml")
+
+
+def converse(engine, answer_for):
+    """Run triage, answering each question with answer_for(message) until an outcome; return outputs."""
+    progress, out = engine.handle(Progress(), Start("triage"))
+    seen = list(out)
+    for _ in range(60):
+        question = next((o for o in reversed(out) if isinstance(o, Message) and o.ref), None)
+        if any(isinstance(o, Outcome) for o in out) or question is None:
+            return progress, seen
+        progress, out = engine.handle(progress, answer_for(question))
+        seen += out
+    raise AssertionError("conversation did not conclude")
+
+
+def answering(flag, reply):
+    """Agree, answer no to every red-flag question before the one screening `flag`, then `reply`."""
+    def answer(question: Message):
+        if not question.screens:
+            return Press(question.buttons[0].id, question.ref)
+        if flag in question.screens:
+            return reply
+        return Press("no", question.ref)
+    return answer
+
+
+@pytest.mark.parametrize("reply", [Press("yes"), Press("not_sure"), Text("Yes!"), Text("not sure 🤔"), Text("idk")],
+                         ids=["yes", "not_sure", "typed-yes", "typed-not-sure", "typed-idk"])
+@pytest.mark.parametrize("flag", [f.id for f in CLINICAL.flags])
+def test_each_red_flag_reaches_its_outcome(engine, flag, reply):
+    progress, seen = converse(engine, answering(flag, reply))
+    outcomes = [o for o in seen if isinstance(o, Outcome)]
+    assert outcomes == [Outcome(CLINICAL.flag_outcome(flag), (flag,))]
+    assert progress.flags == [flag]
+    assert not progress.active
+    assert not any(isinstance(o, Action) for o in seen), "no coaching offer after a red flag"
+
+
+def test_every_red_flag_question_comes_before_coaching_and_most_urgent_first(engine):
+    _, seen = converse(engine, lambda q: Press("no" if q.screens else q.buttons[0].id, q.ref)
+                       if q.buttons else Text("8"))
+    screened = [f for o in seen if isinstance(o, Message) for f in o.screens]
+    assert sorted(screened) == sorted(CLINICAL.flag_ids)
+    urgencies = [CLINICAL.urgency(CLINICAL.flag_outcome(f)) for f in screened]
+    assert urgencies == sorted(urgencies, reverse=True)
+
+
+def test_all_no_reaches_coaching_after_the_calf_check(engine):
+    progress, seen = converse(engine, lambda q: Press("no" if q.screens else q.buttons[0].id, q.ref)
+                              if q.buttons else Text("9 cm"))
+    assert [o for o in seen if isinstance(o, Outcome)] == [Outcome("coaching", ())]
+    assert progress.answers == {"squat_heels_lift": "yes", "feet_turn_out": "yes", "tension_after_standing": "yes",
+                                "leans_on_back": "yes", "wall_test": "easy", "knee_to_wall_cm": 9}
+    offer = [o for o in seen if isinstance(o, Message) and o.ref][-1]
+    assert [b.id for b in offer.buttons] == ["accept", "decline"]
+    progress, out = engine.handle(progress, Press("accept", offer.ref))
+    assert Action("accept_coaching") in out
+    assert not progress.active and progress.outcome == "coaching"
+
+
+def test_declining_consent_asks_nothing(engine):
+    progress, out = engine.handle(Progress(), Start("triage"))
+    progress, out = engine.handle(progress, Press("decline", progress.ref))
+    assert not progress.active
+    assert not any(isinstance(o, Message) and o.screens for o in out)
