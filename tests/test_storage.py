@@ -101,3 +101,21 @@ async def test_a_database_that_went_away(tmp_path):
         await store.find("terminal", "x")
     assert await store.ping() is True  # the server answers; the schema is what went away
     await store.close()
+
+
+async def test_concurrent_steps_commit_and_a_failing_one_fails_alone(store):
+    import asyncio
+
+    def ok(n):
+        def work(turn):
+            turn.record_outcome("coaching", [])
+        return work
+
+    def bad(turn):
+        turn.record_outcome("urgent", ["dvt_signs"])
+        raise ValueError("bad step")
+    results = await asyncio.gather(*(store.step("bench", str(n), NOW, ok(n)) for n in range(30)),
+                                   store.step("bench", "bad", NOW, bad), return_exceptions=True)
+    assert [type(r) for r in results] == [type(None)] * 30 + [ValueError]
+    counts = await count_rows(store)
+    assert counts["people"] == 30 and counts["triage_results"] == 30

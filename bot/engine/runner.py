@@ -44,6 +44,7 @@ class Engine:
         self.flowset = flowset
         self.flows = flowset.flows
         self._machines = {fid: compile_flow(flow) for fid, flow in self.flows.items()}
+        self._asked: dict[tuple[str, str, str], tuple[str, tuple[Button, ...]]] = {}
 
     def handle(self, progress: Progress, event: Event) -> tuple[Progress, list[Output]]:
         p = progress.copy()
@@ -109,8 +110,12 @@ class Engine:
                 return
 
     def _question(self, p: Progress, state: State) -> Message:
-        buttons = tuple(Button(a.id, self._label(p, a)) for a in state.options)
-        return Message(self.text(p.locale, state.say), buttons, state.screens, p.ref)
+        key = (p.locale, p.flow, p.state)
+        asked = self._asked.get(key)
+        if asked is None:
+            buttons = tuple(Button(a.id, self._label(p, a)) for a in state.options)
+            asked = self._asked[key] = (self.text(p.locale, state.say), buttons)
+        return Message(asked[0], asked[1], state.screens, p.ref)
 
     def _label(self, p: Progress, answer: Answer) -> str:
         return self.text(p.locale, answer.label or f"answer.{answer.id}")

@@ -1,16 +1,18 @@
 """The Store: each conversation step is one transaction, on SQLite (default) or PostgreSQL.
 
 A step's reads and writes are one synchronous unit of work on a SQLAlchemy Connection. On
-PostgreSQL it runs through the async engine (asyncpg) with `run_sync`; on SQLite it runs as a
-single hop to one dedicated database thread, since going through aiosqlite would cost a
-thread hop for every cursor call (about ten per step).
+PostgreSQL it runs through the async engine (asyncpg) with `run_sync`. On SQLite it goes to one
+database thread (aiosqlite would cost a thread hop for every cursor call, about ten a step),
+which commits the steps queued at that moment together (group commit): no step is answered
+before its commit, and a step that fails is re-run alone so that it fails alone.
 """
 from __future__ import annotations
 
 import asyncio
 import os
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -112,12 +114,10 @@ class Store:
     def __init__(self, url: str):
         self.url = sa.make_url(url)
         if self.url.get_backend_name() == "sqlite":
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="backline-db")
-            self._sync = sa.create_engine(self.url, pool_size=1, max_overflow=0)
-            _tune_sqlite(self._sync)
+            self._sqlite = _SqliteThread(self.url)
             self._async = None
         else:
-            self._thread = None
+            self._sqlite = None
             self._async = create_async_engine(self.url, pool_pre_ping=True)
 
     @classmethod
@@ -138,8 +138,7 @@ class Store:
         if self._async is not None:
             await self._async.dispose()
         else:
-            await asyncio.get_running_loop().run_in_executor(self._thread, self._sync.dispose)
-            self._thread.shutdown(wait=True)
+            await asyncio.to_thread(self._sqlite.stop)
 
     async def run(self, work: Callable[[sa.Connection], T]) -> T:
         """Run `work` in one transaction, committed when it returns; failures raise StorageUnavailable."""
@@ -147,13 +146,9 @@ class Store:
             if self._async is not None:
                 async with self._async.begin() as conn:
                     return await conn.run_sync(work)
-            return await asyncio.get_running_loop().run_in_executor(self._thread, self._run_sync, work)
+            return await self._sqlite.submit(work)
         except (DBAPIError, OSError) as exc:
             raise StorageUnavailable(f"{exc.__class__.__name__}: {getattr(exc, 'orig', exc).__class__.__name__}") from exc
-
-    def _run_sync(self, work: Callable[[sa.Connection], T]) -> T:
-        with self._sync.begin() as conn:
-            return work(conn)
 
     async def step(self, channel: str, external_id: str, now: datetime, work: Callable[[Turn], T]) -> T:
         """Load (creating if new) and lock one person, run `work` on them, and commit."""
@@ -198,6 +193,67 @@ def _person(conn: sa.Connection, channel: str, external_id: str, now: datetime) 
                      .on_conflict_do_nothing(index_elements=["channel", "external_id"]))
         person = _find(conn, channel, external_id, lock=True)
     return person
+
+
+class _SqliteThread:
+    """The one thread that touches a SQLite database; it commits queued units of work in batches."""
+
+    MAX_BATCH = 64
+
+    def __init__(self, url: sa.URL):
+        self.engine = sa.create_engine(url, pool_size=1, max_overflow=0)
+        _tune_sqlite(self.engine)
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._serve, name="backline-sqlite", daemon=True)
+        self.thread.start()
+
+    def submit(self, work: Callable[[sa.Connection], T]) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.queue.put((work, future, loop))
+        return future
+
+    def stop(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        self.engine.dispose()
+
+    def _serve(self) -> None:
+        while (item := self.queue.get()) is not None:
+            batch = [item]
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    more = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self.queue.put(None)
+                    break
+                batch.append(more)
+            try:
+                with self.engine.begin() as conn:
+                    results = [(future, loop, work(conn), None) for work, future, loop in batch]
+            except Exception as exc:  # rolled back: re-run each alone, so only the failing one fails
+                results = [self._alone(*each) for each in batch] if len(batch) > 1 else \
+                    [(batch[0][1], batch[0][2], None, exc)]
+            for future, loop, value, error in results:
+                loop.call_soon_threadsafe(_settle, future, value, error)
+
+    def _alone(self, work, future, loop):
+        try:
+            with self.engine.begin() as conn:
+                return future, loop, work(conn), None
+        except Exception as exc:  # handed to the awaiting step, which raises it
+            return future, loop, None, exc
+
+
+def _settle(future: asyncio.Future, value: object, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
 
 
 def _tune_sqlite(engine: sa.Engine) -> None:
