@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bot.adapters.telegram.settings import Settings, SettingsError
 from bot.app import flows_dir, load_flows, open_backline
 from bot.flows.graph import mermaid
 from bot.flows.load import FlowsInvalid, load_flowset
@@ -27,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--user", default="sim", help="the simulated person's id")
     sim.add_argument("--database", help="database URL (default: DATABASE_URL or a local SQLite file)")
 
+    run = commands.add_parser("run", help="run the Telegram bot (long polling, or a webhook)")
+    run.add_argument("--webhook-url", help="public HTTPS URL Telegram should post updates to (default: polling)")
+    run.add_argument("--port", type=int, default=8080, help="port of the webhook server (default 8080)")
+    run.add_argument("--listen", default="0.0.0.0", help="address of the webhook server (default 0.0.0.0)")
+
     flows = commands.add_parser("flows", help="check, draw or describe flow files")
     flow_commands = flows.add_subparsers(dest="flows_command", required=True)
     check = flow_commands.add_parser("check", help="validate flows and prove them safe")
@@ -45,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_chat(args))
         if args.command == "simulate":
             return asyncio.run(_simulate(args))
+        if args.command == "run":
+            return asyncio.run(_run(args))
+    except SettingsError as exc:
+        print(f"backline: {exc}", file=sys.stderr)
+        return 2
     except FlowsInvalid as exc:
         print(f"backline: the flows failed their checks:\n{exc}", file=sys.stderr)
         return 1
@@ -96,6 +107,20 @@ async def _simulate(args: argparse.Namespace) -> int:
     backline = await open_backline(args.database)
     try:
         await Simulator(backline, args.user).run()
+    finally:
+        await backline.store.close()
+    return 0
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from bot import logs
+    from bot.adapters.telegram.runner import run
+
+    settings = Settings.from_env()
+    logs.configure(settings.log_level, secrets=(settings.token,))
+    backline = await open_backline(settings.database_url)
+    try:
+        await run(settings, backline, args.webhook_url, args.port, args.listen)
     finally:
         await backline.store.close()
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dtm
 import io
 import json
@@ -59,20 +60,32 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dtm.timedelta) else value
 
 
-async def running_app(server: BotAPIServer, *handlers):
+async def webhook_info_when(bot: Bot, predicate, timeout: float = 3.0):
+    async with asyncio.timeout(timeout):
+        while not predicate(info := await bot.get_webhook_info()):
+            await asyncio.sleep(0.01)
+    return info
+
+
+def long_polling(server: BotAPIServer) -> bool:
+    """Whether a getUpdates call is waiting on the server now."""
+    return server.calls[-1].method == "getUpdates" and not server.calls[-1].status
+
+
+@contextlib.asynccontextmanager
+async def polling(server: BotAPIServer, *handlers):
+    """A real PTB Application with these handlers, polling the server."""
     app = ApplicationBuilder().token(server.token).base_url(server.base_url).build()
     for handler in handlers:
         app.add_handler(handler)
-    await app.initialize()
-    await app.start()
-    await app.updater.start_polling(poll_interval=0, timeout=1)
-    return app
-
-
-async def stop_app(app) -> None:
-    await app.updater.stop()
-    await app.stop()
-    await app.shutdown()
+    async with app:
+        await app.start()
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
 
 
 @pytest.mark.asyncio
@@ -81,6 +94,7 @@ async def test_get_me(server, bot):
     assert (me.id, me.is_bot, me.username) == (123456, True, "backline_test_bot")
     assert me.can_join_groups is True
     assert server.calls[-1].method == "getMe" and server.calls[-1].status == 200
+    assert server.calls[-1].result == me.to_dict()
 
 
 @pytest.mark.asyncio
@@ -109,10 +123,17 @@ async def test_send_edit_and_answer_round_trip(server, bot):
 
     with pytest.raises(BadRequest, match="(?i)message is not modified: specified new message"):
         await bot.edit_message_text("Thanks!", chat_id=42, message_id=sent.message_id)
-    markup = await bot.edit_message_reply_markup(42, sent.message_id, reply_markup=keyboard("again"))
+    markup = await bot.edit_message_reply_markup(
+        42, sent.message_id, reply_markup=keyboard("again")
+    )
     assert markup.reply_markup.inline_keyboard[0][0].callback_data == "again"
     with pytest.raises(BadRequest, match="(?i)message to edit not found"):
         await bot.edit_message_text("x", chat_id=42, message_id=999)
+    reply = await bot.send_message(42, "re", reply_to_message_id=sent.message_id)
+    assert reply.reply_to_message.text == "Thanks!" and reply.message_id == sent.message_id + 1
+    with pytest.raises(BadRequest, match="(?i)message to be replied not found"):
+        await bot.send_message(42, "re", reply_to_message_id=999)
+    assert await bot.delete_message(42, reply.message_id) is True
     assert await bot.delete_message(42, sent.message_id) is True
     assert server.sent(42) == []
     with pytest.raises(LookupError):
@@ -127,18 +148,14 @@ async def test_user_message_reaches_message_handler_via_polling(server):
     async def start(update, context):
         await update.message.reply_text(f"start {context.args}")
 
-    app = await running_app(
-        server, CommandHandler("start", start), MessageHandler(filters.TEXT & ~filters.COMMAND, echo)
-    )
-    try:
+    handlers = CommandHandler("start", start), MessageHandler(filters.TEXT & ~filters.COMMAND, echo)
+    async with polling(server, *handlers):
         user = server.user(7)
         incoming = await user.send_command("start payload")
         assert incoming["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
         await server.wait_for(lambda: len(user.messages()) == 1, timeout=3)
         await user.send_text("hello")
         await server.wait_for(lambda: len(user.messages()) == 2, timeout=3)
-    finally:
-        await stop_app(app)
     assert [m["text"] for m in user.messages()] == ["start ['payload']", "echo: hello"]
     assert [m["message_id"] for m in user.messages()] == [2, 4]
     methods = [call.method for call in server.calls]
@@ -156,15 +173,12 @@ async def test_callback_press_reaches_callback_query_handler(server):
         await update.callback_query.answer("ok")
         await update.callback_query.edit_message_text("chosen")
 
-    app = await running_app(server, CallbackQueryHandler(on_press))
-    try:
+    async with polling(server, CallbackQueryHandler(on_press)):
         user = server.user(8)
         async with Bot(TOKEN, base_url=server.base_url) as bot:
             message = await bot.send_message(8, "Pick", reply_markup=keyboard("a"))
         query_id = await user.press(message.message_id, "forged")
         await server.wait_for(lambda: user.last()["text"] == "chosen", timeout=3)
-    finally:
-        await stop_app(app)
     assert seen == [("forged", "Pick")]
     assert user.answered(query_id)["text"] == "ok"
 
@@ -212,15 +226,18 @@ async def test_bad_requests_carry_telegram_descriptions(server, bot):
         ({"chat_id": 11, "text": "1 < 2", "parse_mode": "HTML"},
          'Bad Request: can\'t parse entities: Unsupported start tag "" at byte offset 2'),
         ({"chat_id": 11, "text": "Q&A", "parse_mode": "HTML"},
-         "Bad Request: can't parse entities: Character \"&\" must be escaped as \"&amp;\" at byte offset 1"),
+         "Bad Request: can't parse entities: "
+         'Character "&" must be escaped as "&amp;" at byte offset 1'),
         ({"chat_id": 11, "text": "Done.", "parse_mode": "MarkdownV2"},
-         "Bad Request: can't parse entities: Character '.' is reserved and must be escaped with the preceding '\\'"),
+         "Bad Request: can't parse entities: "
+         "Character '.' is reserved and must be escaped with the preceding '\\'"),
         ({"chat_id": 11, "text": "x", "reply_markup": json.dumps(
             {"inline_keyboard": [[{"text": "t", "callback_data": "d" * 65}]]})},
          "Bad Request: BUTTON_DATA_INVALID"),
         ({"chat_id": 404, "text": "x"}, "Bad Request: chat not found"),
         ({"text": "x"}, "Bad Request: chat_id is empty"),
-        ({"chat_id": 11, "text": "x", "parse_mode": "BBCode"}, "Bad Request: unsupported parse_mode"),
+        ({"chat_id": 11, "text": "x", "parse_mode": "BBCode"},
+         "Bad Request: unsupported parse_mode"),
     ]
     for data, description in cases:
         response = await raw(server, "sendMessage", data=data)
@@ -256,7 +273,9 @@ async def test_formatting_matches_telegram(server, bot):
         ("text_link", 0, 4, "http://example.com/", None),
         ("pre", 8, 3, None, "py"),
     ]
-    md = await bot.send_message(13, r"*Hi* _there_\! Visit https://t\.me or /help", parse_mode="MarkdownV2")
+    md = await bot.send_message(
+        13, r"*Hi* _there_\! Visit https://t\.me or /help", parse_mode="MarkdownV2"
+    )
     assert md.text == "Hi there! Visit https://t.me or /help"
     assert [(e.type, e.offset, e.length) for e in md.entities] == [
         ("bold", 0, 2), ("italic", 3, 5), ("url", 16, 12), ("bot_command", 32, 5),
@@ -285,7 +304,9 @@ async def test_wrong_token_and_unknown_method(server):
 async def test_parameters_as_query_json_and_form(server):
     server.user(14)
     markup = {"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}
-    by_json = await raw(server, "SENDMESSAGE", json={"chat_id": 14, "text": "json", "reply_markup": markup})
+    by_json = await raw(
+        server, "SENDMESSAGE", json={"chat_id": 14, "text": "json", "reply_markup": markup}
+    )
     by_form = await raw(server, "sendMessage",
                         data={"chat_id": "14", "text": "form", "reply_markup": json.dumps(markup)})
     async with httpx.AsyncClient() as client:
@@ -308,13 +329,14 @@ async def test_get_updates_offsets_limits_and_long_polling(server, bot):
     assert first[1].update_id == first[0].update_id + 1
     again = await bot.get_updates()  # not confirmed yet: Telegram delivers them again
     assert [u.message.text for u in again] == ["one", "two", "three"]
-    assert [u.message.text for u in await bot.get_updates(offset=first[1].update_id)] == ["two", "three"]
+    confirmed_one = await bot.get_updates(offset=first[1].update_id)
+    assert [u.message.text for u in confirmed_one] == ["two", "three"]
     assert [u.message.text for u in await bot.get_updates(offset=-1)] == ["three"]
     assert [u.message.text for u in await bot.get_updates()] == ["three"]
     assert await bot.get_updates(offset=again[-1].update_id + 1, timeout=0) == ()
 
     poll = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.05)
+    await server.wait_for(lambda: long_polling(server))
     started = asyncio.get_running_loop().time()
     await user.send_text("four")
     updates = await poll
@@ -333,7 +355,7 @@ async def test_get_updates_offsets_limits_and_long_polling(server, bot):
 @pytest.mark.asyncio
 async def test_second_long_poll_ends_the_first(server, bot):
     first = asyncio.create_task(bot.get_updates(timeout=3))
-    await asyncio.sleep(0.05)
+    await server.wait_for(lambda: long_polling(server))
     async with Bot(TOKEN, base_url=server.base_url) as second_instance:
         second = asyncio.create_task(second_instance.get_updates(timeout=0.1))
         with pytest.raises(Conflict, match="terminated by other getUpdates request"):
@@ -344,7 +366,7 @@ async def test_second_long_poll_ends_the_first(server, bot):
 @pytest.mark.asyncio
 async def test_get_updates_conflicts_while_webhook_is_set(server, bot):
     poll = asyncio.create_task(bot.get_updates(timeout=3))
-    await asyncio.sleep(0.05)
+    await server.wait_for(lambda: long_polling(server))
     assert await bot.set_webhook("http://127.0.0.1:9/hook", secret_token="s3cr3t") is True
     with pytest.raises(Conflict, match="terminated by setWebhook request"):
         await poll
@@ -354,7 +376,10 @@ async def test_get_updates_conflicts_while_webhook_is_set(server, bot):
     assert (info.url, info.has_custom_certificate, info.max_connections) == (
         "http://127.0.0.1:9/hook", False, 40
     )
-    response = await raw(server, "deleteWebhook")
+    await server.user(24).send_text("undeliverable")
+    info = await webhook_info_when(bot, lambda info: info.last_error_message)
+    assert info.pending_update_count == 1 and info.last_error_message == "Connection refused"
+    response = await raw(server, "deleteWebhook", data={"drop_pending_updates": "true"})
     assert response.json() == {"ok": True, "result": True, "description": "Webhook was deleted"}
     assert await bot.get_updates() == ()
     assert (await bot.get_webhook_info()).url == ""
@@ -380,8 +405,8 @@ async def test_webhook_delivery_with_secret_and_retries(server, bot):
         await bot.set_webhook(url, secret_token="s3cr3t", allowed_updates=["message"])
         await user.send_text("after")
         await server.wait_for(lambda: len(received) == 3, timeout=3)
-        await server.wait_for(lambda: server._updates == [], timeout=1)
-        info = await bot.get_webhook_info()
+        # an update is confirmed once its POST is answered
+        info = await webhook_info_when(bot, lambda info: info.pending_update_count == 0)
     finally:
         hook_server.stop()
         await hook_server.close_all_connections()
@@ -426,11 +451,14 @@ async def test_send_photo_multipart_and_file_id(server, bot):
     data = buffer.getvalue()
     message = await bot.send_photo(17, data, caption="<i>chart</i>", parse_mode="HTML",
                                    reply_markup=ReplyKeyboardMarkup([["Menu"]]))
-    assert [(p.width, p.height) for p in message.photo] == [(90, 45), (320, 160), (800, 400), (1000, 500)]
+    assert [(p.width, p.height) for p in message.photo] == [
+        (90, 45), (320, 160), (800, 400), (1000, 500)
+    ]
     assert message.caption == "chart" and message.caption_entities[0].type == "italic"
     assert message.api_kwargs == {}
     stored = user.last()
-    assert stored["_photo_bytes"] == data and stored["_reply_markup"]["keyboard"] == [[{"text": "Menu"}]]
+    assert stored["_photo_bytes"] == data
+    assert stored["_reply_markup"]["keyboard"] == [[{"text": "Menu"}]]
     assert "_photo_bytes" not in server.calls[-1].params
     assert server.calls[-1].params["photo"].body == data
 
@@ -450,13 +478,10 @@ async def test_fifty_users_at_once_get_their_own_replies(server):
         await context.bot.send_chat_action(update.effective_chat.id, "typing")
         await update.message.reply_text(f"echo {update.effective_user.id}: {update.message.text}")
 
-    app = await running_app(server, MessageHandler(filters.TEXT, echo))
     users = [server.user(1000 + n, f"User{n}") for n in range(50)]
-    try:
+    async with polling(server, MessageHandler(filters.TEXT, echo)):
         await asyncio.gather(*(user.send_text(f"hi from {user.id}") for user in users))
         await server.wait_for(lambda: all(user.messages() for user in users), timeout=5)
-    finally:
-        await stop_app(app)
     for user in users:
         assert [m["text"] for m in user.messages()] == [f"echo {user.id}: hi from {user.id}"]
         assert user.last()["message_id"] == 2
@@ -516,7 +541,9 @@ async def test_commands_and_chat_actions(server, bot):
 @pytest.mark.asyncio
 async def test_user_media_and_helpers(server, bot):
     user = server.user(22, "Media")
-    sticker, photo, voice = await user.send_sticker(), await user.send_photo(), await user.send_voice()
+    sticker = await user.send_sticker()
+    photo = await user.send_photo()
+    voice = await user.send_voice()
     assert "text" not in sticker and sticker["sticker"]["emoji"] == "👍"
     assert photo["photo"][-1]["width"] == 640 and voice["voice"]["mime_type"] == "audio/ogg"
     updates = await bot.get_updates()

@@ -64,7 +64,14 @@ def test_all_no_reaches_coaching_after_the_calf_check(engine):
     offer = [o for o in seen if isinstance(o, Message) and o.ref][-1]
     assert [b.id for b in offer.buttons] == ["accept", "decline"]
     progress, out = engine.handle(progress, Press("accept", offer.ref))
-    assert Action("accept_coaching") in out
+    assert any(isinstance(o, Action) and o.name == "accept_coaching" for o in out)
+    assert [b.label for b in out[-1].buttons] == ["07:00", "08:00", "12:30", "18:00", "20:00"]
+    progress, out = engine.handle(progress, Text("6:45 pm"))
+    assert "London" in [b.label for b in out[-1].buttons]
+    progress, out = engine.handle(progress, Text("new york"))
+    enrol = next(o for o in out if isinstance(o, Action) and o.name == "enrol")
+    assert enrol.data["delivery_time"] == "18:45" and enrol.data["time_zone"] == "America/New_York"
+    assert enrol.data["knee_to_wall_cm"] == 9
     assert not progress.active and progress.outcome == "coaching"
 
 

@@ -33,7 +33,14 @@ class Repeat:
     """Say the current question again."""
 
 
-Event = Start | Press | Text | Repeat
+@dataclass(frozen=True, slots=True)
+class Interrupt:
+    """Run `flow` now; when it returns, ask the interrupted question again."""
+
+    flow: str
+
+
+Event = Start | Press | Text | Repeat | Interrupt
 
 
 # Outputs
@@ -71,7 +78,7 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """Something for the service to carry out, such as accept_coaching."""
+    """Something for the service to carry out, such as accept_coaching; `data` holds the answers so far."""
 
     name: str
     data: dict[str, Any] = field(default_factory=dict)

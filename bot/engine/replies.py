@@ -1,8 +1,10 @@
 """Understanding typed replies to questions that offer buttons. It never guesses: unclear is None."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+import zoneinfo
 
 _YES = {"yes", "y", "yeah", "yea", "yep", "yup", "ya", "yah", "aye", "sure", "correct", "true", "affirmative",
         "i do", "i have", "it does", "it is", "i am", "definitely", "absolutely"}
@@ -66,3 +68,43 @@ def number(text: str, low: float, high: float) -> float | int | None:
     if not low <= value <= high:
         return None
     return int(value) if value.is_integer() else value
+
+
+_CLOCK = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a m|p m)?$")
+
+
+def clock_time(text: str) -> str | None:
+    """'HH:MM' for replies such as 7, 07:30, 7.30pm, 19h30; None if it isn't a time of day."""
+    match = _CLOCK.match(" ".join(text.casefold().replace(".", ":").split()).replace(": ", ":"))
+    if not match:
+        return None
+    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), (match.group(3) or "").replace(" ", "")
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+@functools.cache
+def _zones() -> dict[str, str]:
+    """Lookup keys (full name, and city where unambiguous) to IANA zone names."""
+    names = sorted(z for z in zoneinfo.available_timezones() if "/" in z or z in ("UTC", "GMT"))
+    keys: dict[str, str] = {}
+    cities: dict[str, list[str]] = {}
+    for name in names:
+        keys[normalize(name.replace("_", " ").replace("/", " "))] = name
+        cities.setdefault(normalize(name.rsplit("/", 1)[-1].replace("_", " ")), []).append(name)
+    for city, found in cities.items():
+        canonical = [z for z in found if not z.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))]
+        if len(canonical) == 1:
+            keys.setdefault(city, canonical[0])
+    return keys
+
+
+def time_zone(text: str) -> str | None:
+    """The IANA zone a reply names: 'Europe/Berlin', 'berlin', 'New York', 'utc'; None if unknown."""
+    key = normalize(text.replace("_", " ").replace("/", " "))
+    return _zones().get(key)

@@ -4,13 +4,14 @@ from __future__ import annotations
 from transitions import Machine
 
 from bot.engine import replies
-from bot.engine.events import (Action, Answered, Button, Event, Message, Outcome, Output, Press, Refused,
-                               Repeat, Start, Text)
+from bot.engine.events import (Action, Answered, Button, Event, Interrupt, Message, Outcome, Output, Press,
+                               Refused, Repeat, Start, Text)
 from bot.engine.progress import Progress
 from bot.flows.load import FlowSet
 from bot.flows.model import Answer, Flow, State
 
 ADVANCE = "advance"
+RESUME = "resume"  # marks a stack frame left by an Interrupt: return there and ask again
 
 
 class _Cursor:
@@ -60,6 +61,10 @@ class Engine:
             case Repeat():
                 if p.active:
                     out.append(self._question(p, self._state(p)))
+            case Interrupt(flow):
+                if p.active:
+                    p.stack.append([p.flow, p.state, RESUME])
+                self._goto(p, flow, self.flows[flow].start, out)
         return p, out
 
     def text(self, locale: str, key: str, **values: object) -> str:
@@ -92,7 +97,7 @@ class Engine:
             if state.say:
                 out.append(Message(self.text(p.locale, state.say)))
             if state.action:
-                out.append(Action(state.action))
+                out.append(Action(state.action, dict(p.answers)))
             if kind == "outcome":
                 p.outcome = state.outcome
                 out.append(Outcome(state.outcome, tuple(p.flags)))
@@ -100,8 +105,10 @@ class Engine:
                 p.stack.append([p.flow, p.state])
                 p.flow, p.state = state.use, self.flows[state.use].start
             elif kind == "return" and p.stack:
-                p.flow, p.state = p.stack.pop()
-                self._fire(p, ADVANCE)
+                frame = p.stack.pop()
+                p.flow, p.state = frame[0], frame[1]
+                if frame[2:] != [RESUME]:
+                    self._fire(p, ADVANCE)
             elif state.next:
                 self._fire(p, ADVANCE)
             else:
@@ -113,7 +120,8 @@ class Engine:
         key = (p.locale, p.flow, p.state)
         asked = self._asked.get(key)
         if asked is None:
-            buttons = tuple(Button(a.id, self._label(p, a)) for a in state.options)
+            buttons = tuple(Button(a.id, self._label(p, a)) for a in state.options) + tuple(
+                Button(f"c{i}", _choice_label(state, c)) for i, c in enumerate(state.choices))
             asked = self._asked[key] = (self.text(p.locale, state.say), buttons)
         return Message(asked[0], asked[1], state.screens, p.ref)
 
@@ -123,10 +131,13 @@ class Engine:
     def _press(self, p: Progress, press: Press, out: list[Output]) -> None:
         state = self._state(p) if p.active else None
         option = next((a for a in state.options if a.id == press.answer), None) if state else None
-        if option is None or press.ref not in (None, p.ref):
+        picked = _picked(state, press.answer) if state else None
+        if (option is None and picked is None) or press.ref not in (None, p.ref):
             out.append(Refused(self.text(p.locale, "hint.stale")))
-            return
-        self._answer(p, state, option, option.id, self._label(p, option), out)
+        elif option is not None:
+            self._answer(p, state, option, option.id, self._label(p, option), out)
+        else:
+            self._answer(p, state, None, picked, _choice_label(state, picked), out)
 
     def _typed(self, p: Progress, text: str, out: list[Output]) -> None:
         if not p.active:
@@ -147,6 +158,10 @@ class Engine:
         value: object = None
         if state.ask == "number":
             value = replies.number(text, state.min, state.max)
+        elif state.ask == "time":
+            value = replies.clock_time(text)
+        elif state.ask == "timezone":
+            value = replies.time_zone(text)
         elif state.ask == "text" and text.strip():
             value = text.strip()
         if value is None:
@@ -155,7 +170,8 @@ class Engine:
             out += [Message(hint), self._question(p, state)]
             return
         unit = f" {self.text(p.locale, state.unit)}" if state.unit else ""
-        self._answer(p, state, None, value, f"{value}{unit}", out)
+        label = _choice_label(state, value) if state.ask == "timezone" else f"{value}{unit}"
+        self._answer(p, state, None, value, label, out)
 
     def _answer(self, p: Progress, state: State, option: Answer | None, value: object, label: str,
                 out: list[Output]) -> None:
@@ -166,6 +182,19 @@ class Engine:
         if state.screens and option and (option.positive or option.id == "not_sure"):
             p.flags += [f for f in state.screens if f not in p.flags]
         if option and option.action:
-            out.append(Action(option.action))
+            out.append(Action(option.action, dict(p.answers)))
         self._fire(p, _trigger(option.id) if option else ADVANCE)
         self._settle(p, out)
+
+
+def _choice_label(state: State, value: str) -> str:
+    """A time as written; a time zone by its place ("Europe/New_York" -> "New York")."""
+    return value.rsplit("/", 1)[-1].replace("_", " ") if state.ask == "timezone" else value
+
+
+def _picked(state: State, answer: str) -> str | None:
+    """The choice a button id such as 'c2' stands for."""
+    index = answer[1:]
+    if answer.startswith("c") and index.isdigit() and int(index) < len(state.choices):
+        return state.choices[int(index)]
+    return None

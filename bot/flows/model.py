@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 NAME = r"^[a-z][a-z0-9_]*$"
 TEXT_KEY = r"^[a-z][a-z0-9_.]*$"
 
-QuestionKind = Literal["yes_no", "choice", "number", "text"]
+QuestionKind = Literal["yes_no", "choice", "number", "text", "time", "timezone"]
 YES_NO = ("yes", "no", "not_sure")
 
 
@@ -38,6 +38,7 @@ class State(_Model):
     min: float | None = None
     max: float | None = None
     unit: str | None = Field(None, pattern=TEXT_KEY, description="Text key of the unit")
+    choices: tuple[str, ...] = Field((), description="Buttons of a time (HH:MM) or timezone (IANA name) question")
     outcome: str | None = Field(None, description="Triage outcome given on entering this state")
     use: str | None = Field(None, description="Id of a flow to run here; it returns to `next`")
     action: str | None = Field(None, description="Action carried out on entering this state")
@@ -66,6 +67,11 @@ class State(_Model):
         if self.ask == "yes_no" and not self.answers and self.next:
             return tuple(Answer(id=a, next=self.next) for a in YES_NO)
         return self.answers
+
+    @property
+    def typed(self) -> bool:
+        """A question answered with a value (typed, or picked from `choices`), moving on to `next`."""
+        return self.ask in ("number", "text", "time", "timezone")
 
     def targets(self) -> list[str]:
         """States this one can move to within its flow."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.engine import replies
 from bot.flows.model import YES_NO, Flow, State
 from bot.flows.safety import prove
 from bot.sourcefile import SourceError
@@ -10,14 +11,15 @@ from bot.sourcefile import SourceError
 if TYPE_CHECKING:
     from bot.flows.load import FlowSet
 
-ACTIONS = frozenset({"accept_coaching", "decline_coaching"})
+ACTIONS = frozenset({"accept_coaching", "decline_coaching", "enrol", "set_time", "set_zone", "record_measurement"})
 TRIAGE_FLOW = "triage"
 # Texts the code says itself (hints, commands, errors); every locale must have them.
 CODE_TEXTS = (
-    "hint.yes_no", "hint.choice", "hint.number", "hint.text", "hint.stale", "hint.idle",
+    "hint.yes_no", "hint.choice", "hint.number", "hint.text", "hint.time", "hint.timezone", "hint.stale", "hint.idle",
     "service.resume", "service.help", "service.privacy", "service.stopped", "service.unknown_command",
     "service.unsupported", "service.delete_ask", "service.delete_confirm", "service.delete_cancel",
     "service.deleted", "service.delete_kept", "error.storage",
+    "command.start", "command.restart", "command.help", "command.privacy", "command.stop", "command.delete",
 )
 
 
@@ -96,7 +98,13 @@ def _state_rules(flowset: FlowSet, state: State) -> list[tuple[str, tuple]]:
         if not state.say:
             out.append(("a question needs say", ()))
         out += _answer_rules(state)
-    if state.ask in ("number", "text"):
+    if state.choices and state.ask not in ("time", "timezone"):
+        out.append(("only time and timezone questions have choices", ("choices",)))
+    parse = {"time": replies.clock_time, "timezone": replies.time_zone}.get(state.ask)
+    for i, choice in enumerate(state.choices):
+        if parse and parse(choice) != choice:
+            out.append((f"choice {choice!r} is not a valid {state.ask} (write HH:MM or an IANA zone name)", ("choices", i)))
+    if state.typed:
         if not state.next:
             out.append((f"a {state.ask} question needs next", ()))
         if not state.store:

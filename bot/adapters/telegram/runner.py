@@ -1,0 +1,89 @@
+"""`backline run`: build the python-telegram-bot Application and run it by polling or webhook."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from urllib.parse import urlsplit
+
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.adapters.telegram.callbacks import CallbackSigner
+from bot.adapters.telegram.handlers import TelegramAdapter
+from bot.adapters.telegram.limits import PerPersonOrder, RetryingRateLimiter
+from bot.adapters.telegram.settings import Settings
+from bot.adapters.telegram.webhook import webhook_app
+from bot.service import Backline
+
+log = logging.getLogger(__name__)
+CONNECTIONS = 16  # PTB's default of 256 costs more in httpcore's pool bookkeeping than it gains
+
+
+def build_application(settings: Settings, backline: Backline, *, limiter: RetryingRateLimiter | None = None
+                      ) -> Application:
+    """The Application with Backline's handlers, rate limiter and per-person ordering."""
+    adapter = TelegramAdapter(backline, CallbackSigner(settings.token))
+
+    async def post_init(application: Application) -> None:
+        await adapter.register_commands(application)
+
+    application = (ApplicationBuilder().token(settings.token)
+                   .base_url(settings.api_base_url).base_file_url(settings.file_base_url)
+                   .rate_limiter(limiter or RetryingRateLimiter())
+                   .connection_pool_size(CONNECTIONS)
+                   .concurrent_updates(PerPersonOrder())
+                   .post_init(post_init)
+                   .build())
+    adapter.install(application)
+    return application
+
+
+class Runner:
+    """Starts and stops the bot around a running event loop (tests drive this directly)."""
+
+    def __init__(self, application: Application, backline: Backline, settings: Settings):
+        self.application, self.backline, self.settings = application, backline, settings
+        self._server = None
+
+    async def start(self, webhook_url: str | None = None, port: int = 8080, listen: str = "0.0.0.0",
+                    poll_timeout: int = 30) -> None:
+        app = self.application
+        await app.initialize()
+        if app.post_init:
+            await app.post_init(app)
+        await app.start()
+        if webhook_url is None:
+            await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+            log.info("polling for updates")
+            return
+        path = urlsplit(webhook_url).path or "/"
+        self._server = webhook_app(app, self.backline.store, path, self.settings.webhook_secret).listen(
+            port, address=listen)
+        await app.bot.set_webhook(webhook_url, secret_token=self.settings.webhook_secret,
+                                  allowed_updates=Update.ALL_TYPES)
+        log.info("webhook set; listening on %s:%s%s", listen, port, path)
+
+    async def stop(self) -> None:
+        app = self.application
+        if self._server is not None:
+            self._server.stop()
+            await self._server.close_all_connections()
+        if app.updater.running:
+            await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+
+async def run(settings: Settings, backline: Backline, webhook_url: str | None, port: int, listen: str) -> None:
+    """Run until SIGINT or SIGTERM."""
+    runner = Runner(build_application(settings, backline), backline, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await runner.start(webhook_url, port, listen)
+    try:
+        await stop.wait()
+    finally:
+        await runner.stop()

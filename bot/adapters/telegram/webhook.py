@@ -1,0 +1,51 @@
+"""Webhook mode: a small tornado server that checks Telegram's secret token and reports health."""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from http import HTTPStatus
+
+import tornado.web
+from telegram import Update
+from telegram.ext import Application
+
+from bot.storage import Store
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class _Updates(tornado.web.RequestHandler):
+    def initialize(self, bot_app: Application, secret: str) -> None:
+        self.bot_app, self.secret = bot_app, secret
+
+    async def post(self) -> None:
+        given = self.request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            log.warning("webhook request without the right secret token refused")
+            raise tornado.web.HTTPError(HTTPStatus.FORBIDDEN)
+        try:
+            update = Update.de_json(json.loads(self.request.body), self.bot_app.bot)
+        except (ValueError, TypeError, KeyError):
+            raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST) from None
+        await self.bot_app.update_queue.put(update)
+        self.set_status(HTTPStatus.OK)
+
+
+class _Health(tornado.web.RequestHandler):
+    def initialize(self, store: Store) -> None:
+        self.store = store
+
+    async def get(self) -> None:
+        ok = await self.store.ping()
+        self.set_status(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE)
+        self.write({"status": "ok" if ok else "unhealthy", "database": "ok" if ok else "unreachable"})
+
+
+def webhook_app(application: Application, store: Store, path: str, secret: str) -> tornado.web.Application:
+    """POST `path`: updates (with the secret header); GET /healthz: database reachability."""
+    return tornado.web.Application([
+        (path, _Updates, {"bot_app": application, "secret": secret}),
+        (r"/healthz", _Health, {"store": store}),
+    ])

@@ -1,0 +1,229 @@
+"""The shape of content/plan.yaml, and `load_plan`, which rejects bad content at its file:line."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.flows.load import FlowsInvalid, validation_problems
+from bot.flows.model import NAME, YES_NO
+from bot.sourcefile import Loc, Source, SourceError, load_source
+
+PLAN_PATH = Path(__file__).resolve().parents[2] / "content" / "plan.yaml"
+WEEKS = 6
+DAYS_PER_WEEK = 7
+DAYS = WEEKS * DAYS_PER_WEEK
+
+# The calf-check answers the triage flow stores: the values each may take, or None for a number.
+PROFILE: dict[str, tuple[str, ...] | None] = {
+    "squat_heels_lift": YES_NO,
+    "feet_turn_out": YES_NO,
+    "tension_after_standing": YES_NO,
+    "leans_on_back": YES_NO,
+    "wall_test": ("easy", "hard", "cannot"),
+    "knee_to_wall_cm": None,
+}
+
+Id = Annotated[str, Field(pattern=NAME, max_length=32)]
+Weekday = Annotated[int, Field(ge=1, le=DAYS_PER_WEEK)]
+WeekNumber = Annotated[int, Field(ge=1, le=WEEKS)]
+Focus = Literal["release", "stretch", "ankle", "strength", "balance"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Exercise(_Model):
+    """One exercise: what to do, how much, and why, in a few words each."""
+
+    name: str = Field(min_length=1, max_length=24)
+    dose: str = Field(min_length=1, max_length=56)
+    why: str = Field(min_length=1, max_length=52)
+    minutes: float = Field(gt=0, le=5)
+    focus: tuple[Focus, ...] = Field(min_length=1)
+
+
+class Week(_Model):
+    """One week: `daily` every day, plus `mobility` on its `mobility_days` (1 = the week's first day)."""
+
+    week: int
+    theme: str = Field(min_length=1, max_length=48)
+    daily: tuple[Id, ...] = Field(min_length=1)
+    mobility: tuple[Id, ...] = ()
+    mobility_days: tuple[Weekday, ...] = ()
+    habits: tuple[Id, ...] = Field(min_length=1)
+
+    def exercise_ids(self, mobility_day: bool, adjustments: Iterable[Adjustment]) -> list[str]:
+        """The day's exercise ids in order, without repeats."""
+        ids = [*self.daily, *(self.mobility if mobility_day else ()), *(i for a in adjustments for i in a.add_daily)]
+        return list(dict.fromkeys(ids))
+
+
+class Condition(_Model):
+    """Matches when the profile's `answer` is one of `in`, or is a number below `below`."""
+
+    answer: str
+    in_: tuple[str, ...] | None = Field(None, alias="in")
+    below: float | None = None
+
+
+class Adjustment(_Model):
+    """Extra exercises or habits in `weeks`, for people matching any of `when`."""
+
+    when: tuple[Condition, ...] = Field(min_length=1)
+    weeks: tuple[WeekNumber, ...] = tuple(range(1, WEEKS + 1))
+    add_daily: tuple[Id, ...] = ()
+    add_habits: tuple[Id, ...] = ()
+
+
+class Maintenance(_Model):
+    """The weekly message after the six weeks; habits rotate week by week."""
+
+    theme: str = Field(min_length=1, max_length=48)
+    exercises: tuple[Id, ...] = Field(min_length=1)
+    checklist: tuple[str, ...] = ()
+    habits: tuple[Id, ...] = Field(min_length=1)
+    measure: bool = True
+
+
+class Limits(_Model):
+    """The most one day may hold when every adjustment applies."""
+
+    exercises: int = Field(ge=1)
+    minutes: float = Field(gt=0)
+
+
+class Plan(_Model):
+    """The whole coaching plan."""
+
+    measure_every: int = Field(ge=1, le=DAYS)
+    measure_prompt: str = Field(min_length=1, max_length=120)
+    safety: str = Field(min_length=1, max_length=100)
+    limits: Limits
+    exercises: dict[Id, Exercise]
+    habits: dict[Id, Annotated[str, Field(min_length=1, max_length=90)]]
+    weeks: tuple[Week, ...]
+    adjustments: dict[Id, Adjustment] = {}
+    maintenance: Maintenance
+
+
+def load_plan(path: Path = PLAN_PATH) -> Plan:
+    """Parse and check the plan; raise FlowsInvalid listing every `file:line: message`."""
+    plan, problems = _read(path)
+    if problems or plan is None:
+        raise FlowsInvalid(problems)
+    return plan
+
+
+def check_plan(path: Path = PLAN_PATH) -> list[SourceError]:
+    """Every problem in the plan file; empty if it is fine."""
+    return _read(path)[1]
+
+
+def _read(path: Path) -> tuple[Plan | None, list[SourceError]]:
+    try:
+        source = load_source(Path(path))
+        plan = Plan.model_validate(source.data)
+    except SourceError as exc:
+        return None, [exc]
+    except ValidationError as exc:
+        return None, validation_problems(source, exc)
+    problems = [*_check_refs(plan, source), *_check_weeks(plan, source), *_check_adjustments(plan, source),
+                *_check_exercises(plan, source)]
+    return plan, problems
+
+
+def _refs(plan: Plan) -> list[tuple[Loc, str, str]]:
+    """Every (location, kind, id) the plan refers to; kind is "exercise" or "habit"."""
+    out: list[tuple[Loc, str, str]] = []
+
+    def add(loc: Loc, kind: str, ids: tuple[str, ...]) -> None:
+        out.extend((loc + (i,), kind, ref) for i, ref in enumerate(ids))
+
+    for n, week in enumerate(plan.weeks):
+        add(("weeks", n, "daily"), "exercise", week.daily)
+        add(("weeks", n, "mobility"), "exercise", week.mobility)
+        add(("weeks", n, "habits"), "habit", week.habits)
+    for key, adj in plan.adjustments.items():
+        add(("adjustments", key, "add_daily"), "exercise", adj.add_daily)
+        add(("adjustments", key, "add_habits"), "habit", adj.add_habits)
+    add(("maintenance", "exercises"), "exercise", plan.maintenance.exercises)
+    add(("maintenance", "habits"), "habit", plan.maintenance.habits)
+    return out
+
+
+def _check_refs(plan: Plan, source: Source) -> list[SourceError]:
+    """Unknown ids, ids listed twice in one list, and library entries nothing uses."""
+    known = {"exercise": plan.exercises, "habit": plan.habits}
+    refs = _refs(plan)
+    problems = [source.error(loc, f"unknown {kind} {ref!r}") for loc, kind, ref in refs if ref not in known[kind]]
+    seen: set[tuple[Loc, str]] = set()
+    for loc, _, ref in refs:
+        if (loc[:-1], ref) in seen:
+            problems.append(source.error(loc, f"{ref!r} is listed twice"))
+        seen.add((loc[:-1], ref))
+    used = {ref for _, _, ref in refs}
+    for kind, library in known.items():
+        problems += [source.error((f"{kind}s", key), f"{kind} {key!r} is never used") for key in library if key not in used]
+    return problems
+
+
+def _check_weeks(plan: Plan, source: Source) -> list[SourceError]:
+    """Weeks 1..6 in order; mobility days distinct; no exercise both daily and on mobility days."""
+    problems = []
+    if len(plan.weeks) != WEEKS:
+        problems.append(source.error(("weeks",), f"expected weeks 1 to {WEEKS}, found {len(plan.weeks)}"))
+    for n, week in enumerate(plan.weeks):
+        if week.week != n + 1:
+            problems.append(source.error(("weeks", n, "week"), f"expected week {n + 1} here, found week {week.week}"))
+        if len(set(week.mobility_days)) != len(week.mobility_days):
+            problems.append(source.error(("weeks", n, "mobility_days"), "a mobility day is listed twice"))
+        if week.mobility_days and not week.mobility:
+            problems.append(source.error(("weeks", n, "mobility_days"), "mobility days but no mobility exercises"))
+        problems += [source.error(("weeks", n, "mobility", i), f"{ref!r} is already in daily")
+                     for i, ref in enumerate(week.mobility) if ref in week.daily]
+    return problems
+
+
+def _check_adjustments(plan: Plan, source: Source) -> list[SourceError]:
+    """Conditions name a calf-check answer and a value it can take; each adjustment adds something."""
+    problems = []
+    for key, adj in plan.adjustments.items():
+        if not adj.add_daily and not adj.add_habits:
+            problems.append(source.error(("adjustments", key), "adds nothing (give add_daily or add_habits)"))
+        for n, cond in enumerate(adj.when):
+            problems += _check_condition(cond, ("adjustments", key, "when", n), source)
+    return problems
+
+
+def _check_condition(cond: Condition, loc: Loc, source: Source) -> list[SourceError]:
+    if cond.answer not in PROFILE:
+        return [source.error(loc + ("answer",), f"unknown calf-check answer {cond.answer!r} "
+                                                f"(known: {', '.join(PROFILE)})")]
+    values = PROFILE[cond.answer]
+    if (cond.in_ is None) == (cond.below is None):
+        return [source.error(loc, "give exactly one of 'in' or 'below'")]
+    if values is None and cond.in_ is not None:
+        return [source.error(loc + ("in",), f"{cond.answer!r} is a number: use 'below'")]
+    if values is not None and cond.below is not None:
+        return [source.error(loc + ("below",), f"{cond.answer!r} is not a number: use 'in'")]
+    return [source.error(loc + ("in", i), f"{cond.answer!r} is never {v!r} (it is one of {', '.join(values)})")
+            for i, v in enumerate(cond.in_ or ()) if v not in values]
+
+
+def _check_exercises(plan: Plan, source: Source) -> list[SourceError]:
+    """Doses name an amount, and no week's fullest day goes over the limits."""
+    problems = [source.error(("exercises", key, "dose"), "dose must give an amount (seconds, reps or sides)")
+                for key, ex in plan.exercises.items() if not any(c.isdigit() for c in ex.dose)]
+    for n, week in enumerate(plan.weeks):
+        adjustments = [a for a in plan.adjustments.values() if week.week in a.weeks]
+        ids = [i for i in week.exercise_ids(True, adjustments) if i in plan.exercises]
+        minutes = sum(plan.exercises[i].minutes for i in ids)
+        if len(ids) > plan.limits.exercises or minutes > plan.limits.minutes:
+            problems.append(source.error(("weeks", n), f"with every adjustment a mobility day has {len(ids)} "
+                                                       f"exercises and {minutes:g} min, over the limits "
+                                                       f"({plan.limits.exercises}, {plan.limits.minutes:g} min)"))
+    return problems

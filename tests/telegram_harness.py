@@ -1,0 +1,74 @@
+"""Running the real Telegram bot against the local Bot API test server, and acting as its users."""
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+
+from bot.adapters.telegram.limits import RetryingRateLimiter
+from bot.adapters.telegram.runner import Runner, build_application
+from bot.adapters.telegram.settings import Settings
+from bot.app import open_backline
+from tests.support.botapi import BotAPIServer, FakeUser
+
+SECRET = "test-webhook-secret"
+
+
+@asynccontextmanager
+async def running_bot(server: BotAPIServer, database_url: str, *, webhook_url: str | None = None, port: int = 0,
+                      limiter: RetryingRateLimiter | None = None):
+    """The bot as `backline run` runs it, polling the test server (or behind a webhook)."""
+    settings = Settings(token=server.token, api_base_url=server.base_url, database_url=database_url,
+                        webhook_secret=SECRET)
+    backline = await open_backline(database_url)
+    runner = Runner(build_application(settings, backline, limiter=limiter or RetryingRateLimiter(backoff=0.05)),
+                    backline, settings)
+    await runner.start(webhook_url, port=port, listen="127.0.0.1", poll_timeout=1)
+    try:
+        yield runner
+    finally:
+        await runner.stop()
+        await backline.store.close()
+
+
+def buttons(message: dict) -> list[tuple[str, str]]:
+    """(label, callback_data) of a message's inline keyboard."""
+    markup = message.get("reply_markup") or {}
+    return [(b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def question(user: FakeUser) -> dict:
+    """The last message in the chat that still has buttons."""
+    return next(m for m in reversed(user.messages()) if buttons(m))
+
+
+async def settle(server: BotAPIServer, user: FakeUser, before: int, expect: str | None = None,
+                 timeout: float = 30.0) -> list[dict]:
+    """Wait for the bot's reply to `user`; return the new messages.
+
+    With `expect`, until a new message has exactly that text (exact under any load); without,
+    until something new arrived and the chat stayed quiet for 0.1 s (fine for one person at a time).
+    """
+    if expect is not None:
+        await server.wait_for(lambda: any(m["text"] == expect for m in user.messages()[before:]), timeout)
+        return user.messages()[before:]
+    await server.wait_for(lambda: len(user.messages()) > before, timeout)
+    count = -1
+    while count != len(user.messages()):
+        count = len(user.messages())
+        await asyncio.sleep(0.1)
+    return user.messages()[before:]
+
+
+async def press(server: BotAPIServer, user: FakeUser, label: str, expect: str | None = None) -> list[dict]:
+    """Press the button labelled `label` on the current question; return what the bot sent back."""
+    message = question(user)
+    data = dict(buttons(message))[label]
+    before = len(user.messages())
+    await user.press(message["message_id"], data)
+    return await settle(server, user, before, expect)
+
+
+async def say(server: BotAPIServer, user: FakeUser, text: str, expect: str | None = None) -> list[dict]:
+    before = len(user.messages())
+    await user.send_text(text)
+    return await settle(server, user, before, expect)

@@ -1,0 +1,299 @@
+"""End to end: the real python-telegram-bot Application over real HTTP against the local Bot API server."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from bot.adapters.telegram.limits import RetryingRateLimiter
+from bot.storage import Store
+from bot.storage.tables import enrolments, people, triage_results
+from tests.support.botapi import BotAPIServer
+from tests.telegram_harness import SECRET, buttons, press, question, running_bot, say, settle
+
+AGREE = "I understand, let's start"
+
+
+@pytest.fixture
+async def server():
+    async with BotAPIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'bot.db'}"
+
+
+def text_of(engine, key):
+    return engine.text("en", key)
+
+
+async def triage(server, user, engine, flag=None, reply="Yes"):
+    """Go through triage answering No to every red flag but `flag` (answered `reply`); return the last messages."""
+    await say(server, user, "/start")
+    new = await press(server, user, AGREE)
+    flag_text = text_of(engine, f"flag.{flag}") if flag else None
+    for _ in range(40):
+        last = new[-1]
+        if last["text"] == flag_text:
+            return await press(server, user, reply)
+        if last["text"] == text_of(engine, "calf.wall_distance"):
+            new = await say(server, user, "10")
+        elif last["text"] == text_of(engine, "calf.wall_test"):
+            new = await press(server, user, "Hard")
+        elif last["text"] == text_of(engine, "coaching.offer"):
+            return await press(server, user, "Yes, send me the plan")
+        elif buttons(last):
+            labels = [label for label, _ in buttons(last)]
+            new = await press(server, user, "No" if last["text"].startswith(tuple(
+                text_of(engine, f"flag.{f}")[:30] for f in engine.flowset.clinical.flag_ids)) else labels[0])
+        else:
+            raise AssertionError(f"unexpected message: {last['text'][:80]}")
+    raise AssertionError("triage did not end")
+
+
+async def rows(database_url, table, user_id):
+    store = await Store.open(database_url)
+    try:
+        def read(conn):
+            person = conn.execute(sa.select(people).where(people.c.external_id == str(user_id))).one_or_none()
+            if table is people:
+                return [person] if person else []
+            return conn.execute(sa.select(table).where(table.c.person_id == person.id)).all() if person else []
+        return await store.run(read)
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("flag,reply,outcome", [
+    ("bladder_bowel", "Yes", "emergency"),
+    ("dvt_signs", "Not sure", "urgent"),
+    ("neuro_one_leg", "Yes", "professional"),
+    (None, None, "coaching"),
+])
+async def test_whole_conversation_to_each_outcome(server, database_url, engine, flag, reply, outcome):
+    user = server.user(1001)
+    async with running_bot(server, database_url):
+        last = await triage(server, user, engine, flag, reply)
+    expected = text_of(engine, f"outcome.{outcome}") if outcome != "coaching" else text_of(engine, "coaching.accepted")
+    assert last[-1]["text"] == expected
+    results = await rows(database_url, triage_results, 1001)
+    assert [(r.outcome, r.flags) for r in results] == [(outcome, [flag] if flag else [])]
+    if outcome == "coaching":
+        assert [r.status for r in await rows(database_url, enrolments, 1001)] == ["accepted"]
+
+
+async def test_pressed_question_is_edited_acknowledged_and_commands_registered(server, sqlite_url, engine):
+    user = server.user(7)
+    async with running_bot(server, sqlite_url):
+        await say(server, user, "/start")
+        welcome = question(user)
+        await press(server, user, AGREE)
+    edited = next(m for m in user.messages() if m["message_id"] == welcome["message_id"])
+    assert edited["text"].endswith(f"→ {AGREE}") and not buttons(edited) and "edit_date" in edited
+    answers = [c for c in server.calls if c.method == "answerCallbackQuery"]
+    assert len(answers) == 1 and answers[0].status == 200
+    commands = next(c for c in server.calls if c.method == "setMyCommands").params["commands"]
+    commands = json.loads(commands) if isinstance(commands, str) else commands
+    assert [c["command"] for c in commands] == ["start", "restart", "help", "privacy", "stop", "delete"]
+
+
+async def test_typed_answers_and_unreadable_messages(server, sqlite_url, engine):
+    user = server.user(8)
+    async with running_bot(server, sqlite_url):
+        await say(server, user, "/start")
+        await press(server, user, AGREE)
+        new = await say(server, user, "Nope!")
+        assert new[-1]["text"] == text_of(engine, "flag.saddle_numbness")
+        new = await say(server, user, "what do you mean?")
+        assert new[0]["text"] == text_of(engine, "hint.yes_no") and new[1]["text"] == new[-1]["text"]
+        before = len(user.messages())
+        await user.send_sticker()
+        new = await settle(server, user, before)
+        assert new[0]["text"] == text_of(engine, "service.unsupported")
+        new = await say(server, user, "/dance")
+        assert "I don't know the command /dance" in new[0]["text"]
+        new = await say(server, user, "idk 🤷")
+    assert text_of(engine, "outcome.emergency") == new[-1]["text"]
+
+
+async def test_stale_and_forged_presses_change_nothing(server, sqlite_url, engine):
+    user, other = server.user(11), server.user(12)
+    async with running_bot(server, sqlite_url):
+        await say(server, user, "/start")
+        await press(server, user, AGREE)
+        first = question(user)
+        await press(server, user, "No")
+        await say(server, other, "/start")
+
+        async def refused(who, message_id, data):
+            before = len(who.messages())
+            query = await who.press(message_id, data)
+            await server.wait_for(lambda: who.answered(query) is not None)
+            await asyncio.sleep(0.2)
+            assert len(who.messages()) == before
+            return who.answered(query)
+
+        stale = await refused(user, first["message_id"], dict(buttons(first))["Yes"])
+        assert stale["text"] == text_of(engine, "hint.stale")
+        data = dict(buttons(first))["No"]
+        ref, answer, sig = data.split(":")
+        assert (await refused(user, first["message_id"], f"{ref}:yes:{sig}"))["text"] == text_of(engine, "hint.stale")
+        current = question(user)
+        stolen = dict(buttons(current))["Yes"]  # user's live button, pressed by someone else
+        assert (await refused(other, question(other)["message_id"], stolen))["text"] == text_of(engine, "hint.stale")
+    person = (await rows(sqlite_url, people, 11))[0]
+    assert person.progress["state"] == "saddle" and person.progress["flags"] == []
+
+
+async def test_stop_and_delete(server, database_url, engine):
+    user = server.user(21)
+    async with running_bot(server, database_url):
+        await triage(server, user, engine)
+        new = await say(server, user, "/stop")
+        assert new[0]["text"] == text_of(engine, "service.stopped")
+        assert (await rows(database_url, people, 21))[0].stopped == "stop"
+        await say(server, user, "/delete")
+        new = await press(server, user, "Yes, erase everything")
+        assert new[-1]["text"] == text_of(engine, "service.deleted")
+    for table in (people, triage_results, enrolments):
+        assert await rows(database_url, table, 21) == []
+    store = await Store.open(database_url)
+    try:
+        assert await store.run(lambda c: c.execute(sa.select(sa.func.count()).select_from(people)).scalar_one()) == 0
+    finally:
+        await store.close()
+
+
+async def test_a_person_who_blocked_the_bot_is_marked_stopped(server, sqlite_url):
+    user = server.user(31)
+    async with running_bot(server, sqlite_url):
+        await say(server, user, "/start")
+        server.block(31)
+        await user.send_text("hello?")
+        await server.wait_for(lambda: any(c.status == 403 for c in server.calls))
+        for _ in range(100):
+            found = await rows(sqlite_url, people, 31)
+            if found and found[0].stopped == "blocked":
+                break
+            await asyncio.sleep(0.05)
+    assert found[0].stopped == "blocked"
+
+
+async def test_flood_control_retry_after_is_honoured_and_nothing_is_lost(server, sqlite_url, engine):
+    user = server.user(41)
+    async with running_bot(server, sqlite_url):
+        await say(server, user, "/start")
+        server.flood("sendMessage", times=2, retry_after=1)
+        started = asyncio.get_running_loop().time()
+        new = await press(server, user, AGREE)
+        waited = asyncio.get_running_loop().time() - started
+    assert [m["text"] for m in new[-2:]] == [text_of(engine, "triage.screen_intro"), text_of(engine, "flag.bladder_bowel")]
+    assert waited >= 1.0
+    assert sum(1 for c in server.calls if c.status == 429) == 2
+
+
+async def test_server_errors_are_retried(server, sqlite_url, engine):
+    user = server.user(42)
+    async with running_bot(server, sqlite_url):
+        server.fail("sendMessage", times=2, status=502)
+        new = await say(server, user, "/start")
+    assert new[-1]["text"] == text_of(engine, "triage.welcome")
+    assert sum(1 for c in server.calls if c.method == "sendMessage" and c.status == 502) == 2
+
+
+async def test_two_hundred_people_at_once(server, database_url, engine):
+    url = database_url
+    users = [server.user(5000 + i) for i in range(200)]
+    fast = RetryingRateLimiter(overall_max_rate=0, backoff=0.05)  # this test is about concurrency, not pacing
+    async with running_bot(server, url, limiter=fast):
+        async def person(user, n):
+            await say(server, user, "/start", expect=text_of(engine, "triage.welcome"))
+            await press(server, user, AGREE, expect=text_of(engine, "flag.bladder_bowel"))
+            await say(server, user, "no", expect=text_of(engine, "flag.saddle_numbness"))
+            await press(server, user, "No", expect=text_of(engine, "flag.sexual_dysfunction"))
+            await say(server, user, "nope", expect=text_of(engine, "flag.bilateral_or_progressive_neuro"))
+        await asyncio.gather(*(person(u, i) for i, u in enumerate(users)))
+    store = await Store.open(url)
+    try:
+        states = await store.run(lambda c: c.execute(sa.select(people.c.external_id, people.c.progress)).all())
+    finally:
+        await store.close()
+    assert len(states) == 200
+    assert {p["state"] for _, p in states} == {"both_legs"}
+
+
+async def test_the_bot_restarted_mid_conversation_carries_on(server, database_url, engine):
+    user = server.user(51)
+    async with running_bot(server, database_url):
+        await say(server, user, "/start")
+        await press(server, user, AGREE)
+        await press(server, user, "No")
+    async with running_bot(server, database_url):
+        new = await press(server, user, "No")  # a button sent before the restart
+        assert new[-1]["text"] == text_of(engine, "flag.sexual_dysfunction")
+
+
+async def test_an_update_delivered_twice_is_applied_once(server, sqlite_url, engine):
+    from telegram import Update
+    user = server.user(61)
+    async with running_bot(server, sqlite_url) as runner:
+        await say(server, user, "/start")
+        await press(server, user, AGREE)
+        await say(server, user, "no")
+        delivered = next(c for c in reversed(server.calls) if c.method == "getUpdates" and c.result)
+        update = Update.de_json(delivered.result[-1], runner.application.bot)
+        before = len(user.messages())
+        await runner.application.process_update(update)  # as if Telegram sent it again after a crash
+        await asyncio.sleep(0.3)
+        assert len(user.messages()) == before
+    assert (await rows(sqlite_url, people, 61))[0].progress["state"] == "saddle"
+
+
+async def test_webhook_mode_checks_the_secret_and_reports_health(server, sqlite_url, engine, unused_tcp_port):
+    user = server.user(71)
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
+    async with running_bot(server, sqlite_url, webhook_url=url, port=unused_tcp_port):
+        new = await say(server, user, "/start")
+        assert new[-1]["text"] == text_of(engine, "triage.welcome")
+        update = {"update_id": 2_000_000_000,  # above any id the server has used
+                  "message": {"message_id": 1, "date": 0, "chat": {"id": 71, "type": "private"},
+                              "from": {"id": 71, "is_bot": False, "first_name": "T"}, "text": "/restart",
+                              "entities": [{"type": "bot_command", "offset": 0, "length": 8}]}}
+        async with httpx.AsyncClient() as client:
+            wrong = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+            missing = await client.post(url, json=update)
+            health = await client.get(f"http://127.0.0.1:{unused_tcp_port}/healthz")
+            right = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+        assert (wrong.status_code, missing.status_code, right.status_code) == (403, 403, 200)
+        assert health.status_code == 200 and health.json() == {"status": "ok", "database": "ok"}
+        await server.wait_for(lambda: len(user.messages()) >= 2)
+    webhook = next(c for c in server.calls if c.method == "setWebhook")
+    assert webhook.params["url"] == url and webhook.params["secret_token"] == SECRET
+
+
+@pytest.mark.parametrize("level", ["DEBUG", "INFO"])
+async def test_the_token_never_reaches_the_logs(server, sqlite_url, engine, capfd, level):
+    from bot import logs
+    logs.configure(level, secrets=(server.token,))
+    try:
+        user = server.user(81)
+        async with running_bot(server, sqlite_url):
+            server.fail("sendMessage", times=1, status=502)
+            await say(server, user, "/start")
+            server.flood("sendMessage", times=1, retry_after=1)
+            await press(server, user, AGREE)
+            await say(server, user, "yes")
+    finally:
+        logging.getLogger().handlers.clear()
+    captured = capfd.readouterr()
+    logged = captured.err + captured.out
+    assert "retrying" in logged, "the run did log"
+    assert server.token not in logged
+    if level == "INFO":
+        assert text_of(engine, "flag.bladder_bowel")[:40] not in logged, "no health question or answer at info"
