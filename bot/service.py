@@ -8,14 +8,16 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from bot.engine import Action, Button, Engine, Message, Outcome, Output, Press, Repeat, Start, Text
+from bot.coaching.coach import COMMANDS as COACH_COMMANDS
+from bot.coaching.coach import DAY_REF, Coach
+from bot.engine import Button, Engine, Message, Outcome, Output, Press, Repeat, Start, Text
 from bot.storage import Store, StorageUnavailable, Turn
 
 log = logging.getLogger(__name__)
 
 TRIAGE = "triage"
 DELETE_REF = "delete"
-COMMANDS = ("start", "restart", "help", "privacy", "stop", "delete")
+COMMANDS = ("start", "restart") + COACH_COMMANDS + ("help", "privacy", "stop", "delete")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +74,8 @@ def utcnow() -> datetime:
 class Backline:
     """Turns one input of one person into outputs, committing their progress first."""
 
-    def __init__(self, engine: Engine, store: Store, clock: Callable[[], datetime] = utcnow):
-        self.engine, self.store, self.clock = engine, store, clock
+    def __init__(self, engine: Engine, store: Store, coach: Coach, clock: Callable[[], datetime] = utcnow):
+        self.engine, self.store, self.coach, self.clock = engine, store, coach, clock
         self._locks = KeyedLocks()
 
     def text(self, key: str, locale: str = "en", **values: object) -> str:
@@ -114,6 +116,10 @@ class Backline:
             case Command("stop"):
                 turn.set_stopped("stop")
                 out.append(Message(self.text("service.stopped", progress.locale)))
+            case Command(name) if name in COACH_COMMANDS:
+                progress, out = self.coach.command(turn, progress, name)
+            case Press(ref=str(ref)) if ref.startswith(DAY_REF):
+                progress, out = self.coach.checkin(turn, progress, item)
             case Command(name):
                 out.append(Message(self.text("service.unknown_command", progress.locale, command=name)))
                 progress, more = self.engine.handle(progress, Repeat())
@@ -126,17 +132,11 @@ class Backline:
                 progress, out = self.engine.handle(progress, item)
         if isinstance(item, Command) and item.name in ("start", "restart") and person.stopped:
             turn.set_stopped(None)
-        self._apply(turn, out)
+        for outcome in (o for o in out if isinstance(o, Outcome)):
+            turn.record_outcome(outcome.outcome, list(outcome.flags))
+        out += self.coach.apply(turn, out, progress.locale)
         turn.save(progress, update_id)
         return out
-
-    def _apply(self, turn: Turn, out: list[Output]) -> None:
-        """Store what the outputs report: triage outcomes and the coaching decision."""
-        for item in out:
-            if isinstance(item, Outcome):
-                turn.record_outcome(item.outcome, list(item.flags))
-            elif isinstance(item, Action) and item.name in ("accept_coaching", "decline_coaching"):
-                turn.set_enrolment("accepted" if item.name == "accept_coaching" else "declined")
 
     def _confirm_delete(self) -> Message:
         buttons = (Button("confirm", self.text("service.delete_confirm")),

@@ -8,7 +8,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.app import flows_dir
+from bot.app import flows_dir, plan_file
+from bot.coaching.coach import Coach
+from bot.coaching.content import load_plan
 from bot.engine import Engine
 from bot.flows.load import load_flowset
 from bot.service import Backline
@@ -82,6 +84,11 @@ async def store(database_url):
     await store.close()
 
 
+@pytest.fixture(scope="session")
+def coach(engine):
+    return Coach(engine, load_plan(plan_file()))
+
+
 @pytest.fixture
-async def backline(engine, store):
-    return Backline(engine, store)
+async def backline(engine, store, coach):
+    return Backline(engine, store, coach)

@@ -64,7 +64,7 @@ async def test_outcome_and_coaching_offer_are_stored(backline, store):
     if not q.buttons:
         out = await backline.handle(Who("terminal", "bob"), Text("10"))
     out = await backline.handle(Who("terminal", "bob"), Press("accept", last_question(out).ref))
-    assert await store.run(lambda c: c.execute(sa.select(enrolments.c.status)).scalars().all()) == ["accepted"]
+    assert await store.run(lambda c: c.execute(sa.select(enrolments.c.status)).scalars().all()) == ["pending"]
 
 
 async def test_a_repeated_update_is_applied_once(backline, store):
@@ -105,14 +105,14 @@ async def test_delete_needs_confirmation_then_erases_everything(backline, store)
     assert await store.find("terminal", "ann") is None
 
 
-async def test_a_new_process_carries_on_where_the_last_one_stopped(engine, database_url):
+async def test_a_new_process_carries_on_where_the_last_one_stopped(engine, coach, database_url):
     from bot.storage import Store
-    first = Backline(engine, await Store.open(database_url))
+    first = Backline(engine, await Store.open(database_url), coach)
     out = await to_first_question(first)
     out = await first.handle(ANN, Press("no", last_question(out).ref))
     await first.store.close()
 
-    second = Backline(engine, await Store.open(database_url))
+    second = Backline(engine, await Store.open(database_url), coach)
     try:
         out2 = await second.handle(ANN, Command("start"))
         assert out2[1] == last_question(out)
@@ -120,19 +120,19 @@ async def test_a_new_process_carries_on_where_the_last_one_stopped(engine, datab
         await second.store.close()
 
 
-async def test_storage_failure_gets_a_clear_answer_and_loses_nothing(engine, store):
+async def test_storage_failure_gets_a_clear_answer_and_loses_nothing(engine, coach):
     class Broken:
         async def step(self, *args):
             raise StorageUnavailable("OperationalError")
-    backline = Backline(engine, Broken())
+    backline = Backline(engine, Broken(), coach)
     out = await backline.handle(ANN, Text("yes"))
     assert "can't reach my records" in out[0].text
 
 
 @pytest.mark.postgres
-async def test_postgres_connections_killed_mid_conversation(engine, postgres_url):
+async def test_postgres_connections_killed_mid_conversation(engine, coach, postgres_url):
     from bot.storage import Store
-    backline = Backline(engine, await Store.open(postgres_url))
+    backline = Backline(engine, await Store.open(postgres_url), coach)
     try:
         await to_first_question(backline)
         name = postgres_url.rsplit("/", 1)[1]

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from bot.engine import Progress
 from bot.storage import Store, StorageUnavailable
+from bot.storage import coaching as records
 from bot.storage.tables import enrolments, people, triage_results
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
@@ -64,7 +65,7 @@ async def test_a_failed_step_rolls_back_everything(store):
 async def test_forget_erases_every_row_of_that_person_only(store):
     def full(turn):
         turn.record_outcome("coaching", [])
-        turn.set_enrolment("accepted")
+        records.save_enrolment(turn.conn, turn.person.id, NOW, status="active")
         turn.save(Progress(answers={"knee_to_wall_cm": 8}))
     await store.step("telegram", "1", NOW, full)
     await store.step("telegram", "2", NOW, full)
@@ -75,10 +76,10 @@ async def test_forget_erases_every_row_of_that_person_only(store):
 
 
 async def test_enrolment_is_updated_in_place(store):
-    await store.step("terminal", "ann", NOW, lambda t: t.set_enrolment("declined"))
-    await store.step("terminal", "ann", NOW, lambda t: t.set_enrolment("accepted"))
+    await store.step("terminal", "ann", NOW, lambda t: records.save_enrolment(t.conn, t.person.id, NOW, status="declined"))
+    await store.step("terminal", "ann", NOW, lambda t: records.save_enrolment(t.conn, t.person.id, NOW, status="pending"))
     statuses = await store.run(lambda c: c.execute(sa.select(enrolments.c.status)).scalars().all())
-    assert statuses == ["accepted"]
+    assert statuses == ["pending"]
 
 
 async def test_unreachable_database_is_reported_not_raised_raw():

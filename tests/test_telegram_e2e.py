@@ -47,7 +47,9 @@ async def triage(server, user, engine, flag=None, reply="Yes"):
         elif last["text"] == text_of(engine, "calf.wall_test"):
             new = await press(server, user, "Hard")
         elif last["text"] == text_of(engine, "coaching.offer"):
-            return await press(server, user, "Yes, send me the plan")
+            await press(server, user, "Yes, send me the plan", expect=text_of(engine, "coaching.ask_time"))
+            await press(server, user, "08:00", expect=text_of(engine, "coaching.ask_zone"))
+            return await press(server, user, "Berlin")
         elif buttons(last):
             labels = [label for label, _ in buttons(last)]
             new = await press(server, user, "No" if last["text"].startswith(tuple(
@@ -80,12 +82,16 @@ async def test_whole_conversation_to_each_outcome(server, database_url, engine, 
     user = server.user(1001)
     async with running_bot(server, database_url):
         last = await triage(server, user, engine, flag, reply)
-    expected = text_of(engine, f"outcome.{outcome}") if outcome != "coaching" else text_of(engine, "coaching.accepted")
-    assert last[-1]["text"] == expected
+    if outcome == "coaching":
+        assert last[-1]["text"].startswith("You're all set. Your first routine arrives on ")
+        assert "at 08:00 (Berlin time)" in last[-1]["text"]
+    else:
+        assert last[-1]["text"] == text_of(engine, f"outcome.{outcome}")
     results = await rows(database_url, triage_results, 1001)
     assert [(r.outcome, r.flags) for r in results] == [(outcome, [flag] if flag else [])]
     if outcome == "coaching":
-        assert [r.status for r in await rows(database_url, enrolments, 1001)] == ["accepted"]
+        enrolled = await rows(database_url, enrolments, 1001)
+        assert [(r.status, r.delivery_time, r.time_zone) for r in enrolled] == [("active", "08:00", "Europe/Berlin")]
 
 
 async def test_pressed_question_is_edited_acknowledged_and_commands_registered(server, sqlite_url, engine):
@@ -100,7 +106,8 @@ async def test_pressed_question_is_edited_acknowledged_and_commands_registered(s
     assert len(answers) == 1 and answers[0].status == 200
     commands = next(c for c in server.calls if c.method == "setMyCommands").params["commands"]
     commands = json.loads(commands) if isinstance(commands, str) else commands
-    assert [c["command"] for c in commands] == ["start", "restart", "help", "privacy", "stop", "delete"]
+    assert [c["command"] for c in commands] == ["start", "restart", "plan", "pause", "resume", "time", "timezone",
+                                                "progress", "help", "privacy", "stop", "delete"]
 
 
 async def test_typed_answers_and_unreadable_messages(server, sqlite_url, engine):

@@ -3,19 +3,42 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.engine import Message, Outcome, Output, Press, Refused, Text
+from bot.coaching.delivery import Delivery
+from bot.engine import Message, Outcome, Output, Photo, Press, Refused, Text
 from bot.service import Backline, Command, Who
+from bot.storage import coaching as records
+from bot.storage.coaching import Due
+
+_DURATION = re.compile(r"(\d+)\s*([wdhm])")
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'1d', '3h', '2w', '1d12h', '90m' as a timedelta; ValueError otherwise."""
+    compact = text.replace(" ", "")
+    parts = _DURATION.findall(compact)
+    if not parts or "".join(n + u for n, u in parts) != compact:
+        raise ValueError(f"cannot read duration {text!r}: use a number with w, d, h or m, like 1d or 3h")
+    return sum((timedelta(**{_UNITS[u]: int(n)}) for n, u in parts), timedelta())
 
 
 class Simulator:
+    """Talks for one person; `{"advance": "1d"}` moves the simulated clock and delivers what falls due."""
+
     def __init__(self, backline: Backline, user: str = "sim", out=sys.stdout):
         self.backline = backline
         self.who = Who("simulator", user)
         self.out = out
         self.ref: str | None = None
+        self.now = backline.clock()
+        backline.clock = lambda: self.now
+        self.delivery = Delivery(backline, self.who.channel)
 
     def emit(self, obj: dict[str, Any]) -> None:
         self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
@@ -38,7 +61,9 @@ class Simulator:
             return Text(value)
         if key == "button":
             return Press(value, self.ref)
-        raise ValueError(f'unknown key "{key}": expected "command", "text" or "button"')
+        if key == "advance":
+            return parse_duration(value)
+        raise ValueError(f'unknown key "{key}": expected "command", "text", "button" or "advance"')
 
     def show(self, outputs: list[Output]) -> None:
         for item in outputs:
@@ -52,6 +77,30 @@ class Simulator:
                 self.emit({"type": "message", "text": item.text, "buttons": [], "screens": []})
             elif isinstance(item, Outcome):
                 self.emit({"type": "outcome", "outcome": item.outcome, "flags": list(item.flags)})
+            elif isinstance(item, Photo):
+                self.emit({"type": "photo", "caption": item.caption, "bytes": len(item.data)})
+
+    async def advance(self, by: timedelta) -> None:
+        """Move the clock on by `by`, stopping at each due time to deliver what falls due."""
+        target = self.now + by
+        while True:
+            due = await self._next_due()
+            self.now = min(due, target) if due is not None and due > self.now else target
+            await self.delivery.run_due(self.now, self._send, self.who.external_id)
+            if self.now >= target:
+                return
+
+    async def _next_due(self) -> datetime | None:
+        person = await self.backline.store.find(self.who.channel, self.who.external_id)
+        enrolment = person and await self.backline.store.run(lambda conn: records.enrolment(conn, person.id))
+        return enrolment.next_due if enrolment and enrolment.status == "active" else None
+
+    async def _send(self, due: Due, message: Message) -> str:
+        enrolment = await self.backline.store.run(lambda conn: records.enrolment(conn, due.person_id))
+        local = self.now.astimezone(ZoneInfo(enrolment.time_zone))
+        self.emit({"type": "delivery", "day": due.day, "at": local.isoformat(timespec="minutes")})
+        self.show([message])
+        return "sent"
 
     async def run(self, stdin=sys.stdin) -> None:
         while True:
@@ -65,5 +114,8 @@ class Simulator:
             except ValueError as exc:
                 self.emit({"type": "error", "message": str(exc)})
                 continue
-            self.show(await self.backline.handle(self.who, item))
+            if isinstance(item, timedelta):
+                await self.advance(item)
+            else:
+                self.show(await self.backline.handle(self.who, item))
             self.emit({"type": "waiting"})

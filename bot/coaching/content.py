@@ -47,10 +47,14 @@ class Exercise(_Model):
 
 
 class Week(_Model):
-    """One week: `daily` every day, plus `mobility` on its `mobility_days` (1 = the week's first day)."""
+    """One week: `daily` every day, plus `mobility` on its `mobility_days` (1 = the week's first day).
+
+    The optional `note` (why this week's work matters) is shown on the week's first day.
+    """
 
     week: int
     theme: str = Field(min_length=1, max_length=48)
+    note: str | None = Field(None, max_length=220)
     daily: tuple[Id, ...] = Field(min_length=1)
     mobility: tuple[Id, ...] = ()
     mobility_days: tuple[Weekday, ...] = ()
@@ -132,7 +136,7 @@ def _read(path: Path) -> tuple[Plan | None, list[SourceError]]:
     except ValidationError as exc:
         return None, validation_problems(source, exc)
     problems = [*_check_refs(plan, source), *_check_weeks(plan, source), *_check_adjustments(plan, source),
-                *_check_exercises(plan, source)]
+                *_check_doses_and_limits(plan, source)]
     return plan, problems
 
 
@@ -167,7 +171,8 @@ def _check_refs(plan: Plan, source: Source) -> list[SourceError]:
         seen.add((loc[:-1], ref))
     used = {ref for _, _, ref in refs}
     for kind, library in known.items():
-        problems += [source.error((f"{kind}s", key), f"{kind} {key!r} is never used") for key in library if key not in used]
+        problems += [source.error((f"{kind}s", key), f"{kind} {key!r} is never used")
+                     for key in library if key not in used]
     return problems
 
 
@@ -214,7 +219,7 @@ def _check_condition(cond: Condition, loc: Loc, source: Source) -> list[SourceEr
             for i, v in enumerate(cond.in_ or ()) if v not in values]
 
 
-def _check_exercises(plan: Plan, source: Source) -> list[SourceError]:
+def _check_doses_and_limits(plan: Plan, source: Source) -> list[SourceError]:
     """Doses name an amount, and no week's fullest day goes over the limits."""
     problems = [source.error(("exercises", key, "dose"), "dose must give an amount (seconds, reps or sides)")
                 for key, ex in plan.exercises.items() if not any(c.isdigit() for c in ex.dose)]

@@ -4,7 +4,7 @@ Pure: no clock, no I/O. Days 1..42 are the six weeks; later days get the weekly 
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ class Step:
     dose: str
     why: str
     focus: tuple[str, ...]
+    minutes: float
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class DayPlan:
     day: int
     week: int
     title: str
+    note: str | None
     exercises: tuple[Step, ...]
     habits: tuple[str, ...]
     checklist: tuple[str, ...]
@@ -49,7 +51,7 @@ def day_plan(plan: Plan, day: int, profile: Profile) -> DayPlan:
 
 def render(day: DayPlan) -> str:
     """The Telegram message: plain text, a few short lines."""
-    lines = [day.title]
+    lines = [day.title, *([day.note] if day.note else [])]
     lines += [f"• {s.name}: {s.dose.rstrip('.')}. {s.why}" for s in day.exercises]
     if day.checklist:
         lines.append("This week: " + "; ".join(day.checklist) + ".")
@@ -77,32 +79,34 @@ def _programme_day(plan: Plan, day: int, profile: Profile) -> DayPlan:
     number, weekday = divmod(day - 1, DAYS_PER_WEEK)
     week = plan.weeks[number]
     active = [a for a in plan.adjustments.values() if applies(a, week.week, profile)]
-    ids = week.exercise_ids(weekday + 1 in week.mobility_days, active)
+    steps = _steps(plan, week.exercise_ids(weekday + 1 in week.mobility_days, active))
     habits = [week.habits[weekday % len(week.habits)], *(h for a in active for h in a.add_habits)]
-    return _day(plan, day, week.week, f"Day {day} of {DAYS} · Week {week.week}: {week.theme}", ids,
-                habits, (), day % plan.measure_every == 0, maintenance=False)
+    return DayPlan(
+        day=day, week=week.week, title=_title(f"Day {day} of {DAYS} · Week {week.week}: {week.theme}", steps),
+        note=week.note if weekday == 0 else None, exercises=steps, habits=_tips(plan, habits), checklist=(),
+        measure=day % plan.measure_every == 0, maintenance=False,
+        measure_prompt=plan.measure_prompt, safety=plan.safety,
+    )
 
 
 def _maintenance_day(plan: Plan, day: int) -> DayPlan:
     extra = (day - DAYS - 1) // DAYS_PER_WEEK
-    m = plan.maintenance
-    return _day(plan, day, WEEKS + 1 + extra, f"Week {WEEKS + 1 + extra} · Maintenance: {m.theme}", m.exercises,
-                [m.habits[extra % len(m.habits)]], m.checklist, m.measure, maintenance=True)
-
-
-def _day(plan: Plan, day: int, week: int, heading: str, ids: list[str] | tuple[str, ...], habits: list[str],
-         checklist: tuple[str, ...], measure: bool, maintenance: bool) -> DayPlan:
-    exercises = [plan.exercises[i] for i in ids]
-    minutes = round(sum(e.minutes for e in exercises))
+    week, m = WEEKS + 1 + extra, plan.maintenance
+    steps = _steps(plan, m.exercises)
     return DayPlan(
-        day=day,
-        week=week,
-        title=f"{heading} (about {minutes} min)",
-        exercises=tuple(Step(e.name, e.dose, e.why, e.focus) for e in exercises),
-        habits=tuple(plan.habits[h] for h in dict.fromkeys(habits)),
-        checklist=checklist,
-        measure=measure,
-        maintenance=maintenance,
-        measure_prompt=plan.measure_prompt,
-        safety=plan.safety,
+        day=day, week=week, title=_title(f"Week {week} · Maintenance: {m.theme}", steps),
+        note=None, exercises=steps, habits=_tips(plan, [m.habits[extra % len(m.habits)]]), checklist=m.checklist,
+        measure=m.measure, maintenance=True, measure_prompt=plan.measure_prompt, safety=plan.safety,
     )
+
+
+def _steps(plan: Plan, ids: Iterable[str]) -> tuple[Step, ...]:
+    return tuple(Step(e.name, e.dose, e.why, e.focus, e.minutes) for e in (plan.exercises[i] for i in ids))
+
+
+def _title(heading: str, steps: tuple[Step, ...]) -> str:
+    return f"{heading} (about {round(sum(s.minutes for s in steps))} min)"
+
+
+def _tips(plan: Plan, habit_ids: Iterable[str]) -> tuple[str, ...]:
+    return tuple(plan.habits[h] for h in dict.fromkeys(habit_ids))

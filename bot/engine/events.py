@@ -91,4 +91,12 @@ class Refused:
     text: str
 
 
-Output = Message | Answered | Outcome | Action | Refused
+@dataclass(frozen=True, slots=True)
+class Photo:
+    """A picture to send (PNG bytes), such as the progress chart."""
+
+    data: bytes
+    caption: str = ""
+
+
+Output = Message | Answered | Outcome | Action | Refused | Photo

@@ -1,14 +1,19 @@
 """The engine: compiles each flow into one shared `transitions` Machine and moves progress through it."""
 from __future__ import annotations
 
+import re
+from typing import TYPE_CHECKING
+
 from transitions import Machine
 
 from bot.engine import replies
 from bot.engine.events import (Action, Answered, Button, Event, Interrupt, Message, Outcome, Output, Press,
                                Refused, Repeat, Start, Text)
 from bot.engine.progress import Progress
-from bot.flows.load import FlowSet
 from bot.flows.model import Answer, Flow, State
+
+if TYPE_CHECKING:
+    from bot.flows.load import FlowSet
 
 ADVANCE = "advance"
 RESUME = "resume"  # marks a stack frame left by an Interrupt: return there and ask again
@@ -46,6 +51,10 @@ class Engine:
         self.flows = flowset.flows
         self._machines = {fid: compile_flow(flow) for fid, flow in self.flows.items()}
         self._asked: dict[tuple[str, str, str], tuple[str, tuple[Button, ...]]] = {}
+        alerts = flowset.alerts
+        self._alert_flow = alerts.flow if alerts else None
+        self._alert = re.compile("|".join(rf"\b{re.escape(replies.normalize(p))}" for p in alerts.phrases)) \
+            if alerts else None
 
     def handle(self, progress: Progress, event: Event) -> tuple[Progress, list[Output]]:
         p = progress.copy()
@@ -139,11 +148,25 @@ class Engine:
         else:
             self._answer(p, state, None, picked, _choice_label(state, picked), out)
 
+    def _mentions_symptom(self, text: str) -> bool:
+        return bool(self._alert and self._alert.search(replies.normalize(text)))
+
     def _typed(self, p: Progress, text: str, out: list[Output]) -> None:
+        alarming = self._mentions_symptom(text)
         if not p.active:
-            out.append(Refused(self.text(p.locale, "hint.idle")))
+            if alarming:
+                self._goto(p, self._alert_flow, self.flows[self._alert_flow].start, out)
+            else:
+                out.append(Refused(self.text(p.locale, "hint.idle")))
             return
         state = self._state(p)
+        if alarming and not (state.ask == "yes_no" and replies.yes_no(text) in ("yes", "not_sure")):
+            if not state.screens:  # a red-flag question is asked again instead: it never guesses
+                p.stack.append([p.flow, p.state, RESUME])
+                self._goto(p, self._alert_flow, self.flows[self._alert_flow].start, out)
+                return
+            out += [Message(self.text(p.locale, "hint.yes_no")), self._question(p, state)]
+            return
         if state.ask == "yes_no":
             found = replies.yes_no(text)
             option = next((a for a in state.options if a.id == found), None)

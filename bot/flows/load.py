@@ -7,11 +7,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.clinical import Clinical, load_clinical
-from bot.flows.model import Flow
+from bot.flows.model import Alerts, Flow
 from bot.flows.validation import check
 from bot.sourcefile import Source, SourceError, load_source
 
 CLINICAL_FILE = "red-flags.yaml"
+ALERTS_FILE = "alerts.yaml"
 TEXTS_DIR = "texts"
 
 
@@ -20,6 +21,8 @@ class FlowSet:
     """Everything the engine needs: flows by id, texts by locale, the red-flag table, and where each came from."""
 
     clinical: Clinical
+    alerts: Alerts | None = None
+    alerts_source: Source | None = None
     flows: dict[str, Flow] = field(default_factory=dict)
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
@@ -72,7 +75,15 @@ def read_flowset(path: Path, base: Path | None = None) -> tuple[FlowSet | None, 
         flowset.text_sources[file.stem] = source
     if not flowset.texts:
         problems.append(SourceError(folder / TEXTS_DIR, 1, "no texts file (expected texts/en.yaml)"))
-    files = [f for f in sorted(folder.glob("*.yaml")) if f.name != CLINICAL_FILE]
+    if (folder / ALERTS_FILE).exists():
+        try:
+            flowset.alerts_source = load_source(folder / ALERTS_FILE)
+            flowset.alerts = Alerts.model_validate(flowset.alerts_source.data)
+        except SourceError as exc:
+            problems.append(exc)
+        except ValidationError as exc:
+            problems.extend(validation_problems(flowset.alerts_source, exc))
+    files = [f for f in sorted(folder.glob("*.yaml")) if f.name not in (CLINICAL_FILE, ALERTS_FILE)]
     if not path.is_dir():  # the given file first, so that it replaces its namesake in `base`
         files = [path] + [f for f in files if f.resolve() != path.resolve()]
     for file in files:

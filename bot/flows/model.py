@@ -87,6 +87,13 @@ class Flow(_Model):
     states: dict[str, State]
 
 
+class Alerts(_Model):
+    """Symptom phrases that, typed at any time, start `flow` (the red-flag screen again)."""
+
+    flow: str = Field(pattern=NAME)
+    phrases: tuple[str, ...] = Field(min_length=1)
+
+
 def flow_json_schema() -> dict:
     """The JSON Schema of flow files, for editors."""
     schema = Flow.model_json_schema(by_alias=True)

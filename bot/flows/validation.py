@@ -20,6 +20,12 @@ CODE_TEXTS = (
     "service.unsupported", "service.delete_ask", "service.delete_confirm", "service.delete_cancel",
     "service.deleted", "service.delete_kept", "error.storage",
     "command.start", "command.restart", "command.help", "command.privacy", "command.stop", "command.delete",
+    "command.plan", "command.progress", "command.pause", "command.resume", "command.time", "command.timezone",
+    "coaching.confirmed", "coaching.time_changed", "coaching.zone_changed", "coaching.still_paused",
+    "coaching.not_enrolled", "coaching.paused", "coaching.resumed", "coaching.already_active", "coaching.flagged",
+    "coaching.flag_paused", "checkin.done", "checkin.skipped", "checkin.worse", "checkin.symptom",
+    "checkin.thanks_done", "checkin.thanks_skipped", "measure.recorded", "progress.none", "progress.summary",
+    "progress.chart_title", "progress.chart_axis", "progress.chart_caption",
 )
 
 
@@ -29,6 +35,8 @@ def check(flowset: FlowSet) -> list[SourceError]:
     for flow in flowset.flows.values():
         problems += _check_flow(flowset, flow)
     problems += _check_uses(flowset)
+    if flowset.alerts and flowset.alerts.flow not in flowset.flows:
+        problems.append(flowset.alerts_source.error(("flow",), f"alerts start unknown flow {flowset.alerts.flow!r}"))
     for locale, source in flowset.text_sources.items():
         missing = [k for k in CODE_TEXTS if k not in source.data]
         if missing:

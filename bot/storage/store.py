@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.engine.progress import Progress
-from bot.storage.tables import enrolments, people, triage_results
+from bot.storage.tables import people, triage_results
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 0x6261636B  # one migrator at a time on a shared database
@@ -101,12 +101,6 @@ class Turn:
         self.conn.execute(triage_results.insert().values(
             person_id=self.person.id, outcome=outcome, flags=list(flags), at=self.now))
 
-    def set_enrolment(self, status: str) -> None:
-        done = self.conn.execute(enrolments.update().where(enrolments.c.person_id == self.person.id)
-                                 .values(status=status, updated_at=self.now))
-        if done.rowcount == 0:
-            self.conn.execute(enrolments.insert().values(person_id=self.person.id, status=status, updated_at=self.now))
-
 
 class Store:
     """Async access to the database; `open` creates or upgrades the schema with Alembic."""
@@ -164,6 +158,12 @@ class Store:
                 people.c.channel == channel, people.c.external_id == external_id))
             return deleted.rowcount > 0
         return await self.run(erase)
+
+    async def purge_inactive(self, before: datetime) -> int:
+        """Erase everyone whose last activity is older than `before`; how many."""
+        def purge(conn: sa.Connection) -> int:
+            return conn.execute(people.delete().where(people.c.updated_at < before)).rowcount
+        return await self.run(purge)
 
     async def ping(self) -> bool:
         try:

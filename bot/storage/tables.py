@@ -35,4 +35,33 @@ enrolments = sa.Table(
     sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("updated_at", Time, nullable=False),
+    sa.Column("delivery_time", sa.String(5), nullable=True),
+    sa.Column("time_zone", sa.String(64), nullable=True),
+    sa.Column("profile", Json, nullable=True),
+    sa.Column("next_day", sa.Integer, nullable=True),
+    sa.Column("next_due", Time, nullable=True),
+    sa.Index("ix_enrolments_due", "status", "next_due"),
+)
+
+deliveries = sa.Table(
+    "deliveries", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("day", sa.Integer, nullable=False),
+    sa.Column("local_date", sa.Date, nullable=False),
+    sa.Column("due_at", Time, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("claimed_at", Time, nullable=True),
+    sa.Column("sent_at", Time, nullable=True),
+    sa.Column("checkin", sa.String(16), nullable=True),
+    sa.UniqueConstraint("person_id", "day", name="uq_deliveries_person_day"),
+    sa.Index("ix_deliveries_status", "status", "claimed_at"),
+)
+
+measurements = sa.Table(
+    "measurements", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("cm", sa.Float, nullable=False),
 )

@@ -7,13 +7,14 @@ import logging
 
 from telegram import BotCommand, CallbackQuery, Update
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.adapters.telegram import render
 from bot.adapters.telegram.callbacks import CallbackSigner
-from bot.engine import Answered, Message, Output, Refused, Text
+from bot.engine import Answered, Message, Output, Photo, Refused, Text
 from bot.service import COMMANDS, Backline, Command, Unsupported, Who
+from bot.storage.coaching import Due
 
 log = logging.getLogger(__name__)
 TYPING_AFTER = 0.3  # seconds of work before the typing indicator shows
@@ -89,11 +90,28 @@ class TelegramAdapter:
                     await query.edit_message_text(render.answered(query.message.text_html, item.label),
                                                   parse_mode=ParseMode.HTML, reply_markup=None)
             elif isinstance(item, Message) or (isinstance(item, Refused) and query is None):
-                pieces = render.html_pieces(item.text)
-                markup = render.keyboard(item, user_id, self.signer) if isinstance(item, Message) else None
-                for i, piece in enumerate(pieces):
-                    await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML,
-                                           reply_markup=markup if i == len(pieces) - 1 else None)
+                await self._message(bot, user_id, chat_id, item)
+            elif isinstance(item, Photo):
+                await bot.send_photo(chat_id, item.data, caption=item.caption)
+
+    async def _message(self, bot, user_id: int, chat_id: int, item: Message | Refused) -> None:
+        pieces = render.html_pieces(item.text)
+        markup = render.keyboard(item, user_id, self.signer) if isinstance(item, Message) else None
+        for i, piece in enumerate(pieces):
+            await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML,
+                                   reply_markup=markup if i == len(pieces) - 1 else None)
+
+    async def deliver(self, bot, due: Due, message: Message) -> str | None:
+        """Send one plan day: "sent", "blocked" (never again), or None (a passing failure: retried later)."""
+        user_id = int(due.external_id)
+        try:
+            await self._message(bot, user_id, user_id, message)
+        except Forbidden:
+            return "blocked"
+        except TelegramError as exc:
+            log.warning("a plan day could not be sent: %s", exc.__class__.__name__)
+            return None
+        return "sent"
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure without the update's content (health answers stay out of logs)."""

@@ -4,7 +4,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 from urllib.parse import urlsplit
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
@@ -14,9 +18,12 @@ from bot.adapters.telegram.handlers import TelegramAdapter
 from bot.adapters.telegram.limits import PerPersonOrder, RetryingRateLimiter
 from bot.adapters.telegram.settings import Settings
 from bot.adapters.telegram.webhook import webhook_app
+from bot.coaching.delivery import Delivery
 from bot.service import Backline
 
 log = logging.getLogger(__name__)
+TICK_SECONDS = 15  # how often due plan days are looked for
+RETENTION = timedelta(days=365)  # people with no activity this long are erased (see /privacy)
 CONNECTIONS = 16  # PTB's default of 256 costs more in httpcore's pool bookkeeping than it gains
 
 
@@ -36,6 +43,7 @@ def build_application(settings: Settings, backline: Backline, *, limiter: Retryi
                    .post_init(post_init)
                    .build())
     adapter.install(application)
+    application.bot_data["adapter"] = adapter
     return application
 
 
@@ -45,6 +53,18 @@ class Runner:
     def __init__(self, application: Application, backline: Backline, settings: Settings):
         self.application, self.backline, self.settings = application, backline, settings
         self._server = None
+        self.delivery = Delivery(backline, "telegram")
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+
+    async def deliver_due(self) -> int:
+        """Send every plan day now due; the number sent."""
+        adapter = self.application.bot_data["adapter"]
+        bot = self.application.bot
+        results = await self.delivery.run_due(self.backline.clock(), lambda due, msg: adapter.deliver(bot, due, msg))
+        return sum(1 for _, status in results if status == "sent")
+
+    async def purge(self) -> int:
+        return await self.backline.store.purge_inactive(self.backline.clock() - RETENTION)
 
     async def start(self, webhook_url: str | None = None, port: int = 8080, listen: str = "0.0.0.0",
                     poll_timeout: int = 30) -> None:
@@ -53,6 +73,12 @@ class Runner:
         if app.post_init:
             await app.post_init(app)
         await app.start()
+        self.scheduler.add_job(self.deliver_due, IntervalTrigger(seconds=TICK_SECONDS), id="deliver",
+                               next_run_time=self.backline.clock(), max_instances=1, coalesce=True,
+                               misfire_grace_time=None)
+        self.scheduler.add_job(self.purge, IntervalTrigger(days=1), id="purge", next_run_time=self.backline.clock(),
+                               max_instances=1, coalesce=True, misfire_grace_time=None)
+        self.scheduler.start()
         if webhook_url is None:
             await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
             log.info("polling for updates")
@@ -66,6 +92,8 @@ class Runner:
 
     async def stop(self) -> None:
         app = self.application
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         if self._server is not None:
             self._server.stop()
             await self._server.close_all_connections()

@@ -1,0 +1,184 @@
+"""Coaching records: enrolments and their schedule, deliveries (claimed once), check-ins, measurements.
+
+Plain functions on a Connection, so that they run inside one Store transaction with the rest of a step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.coaching.schedule import due_at, following, local_date
+from bot.storage.tables import deliveries, enrolments, measurements, people
+
+STALE_CLAIM = timedelta(minutes=2)  # a claim older than this was lost with its process: send again
+
+
+@dataclass
+class Enrolment:
+    person_id: int
+    status: str
+    delivery_time: str | None
+    time_zone: str | None
+    profile: dict[str, Any]
+    next_day: int | None
+    next_due: datetime | None
+
+
+@dataclass
+class Due:
+    """A delivery claimed for sending: who, which plan day, with their calf-check profile."""
+
+    delivery_id: int
+    person_id: int
+    channel: str
+    external_id: str
+    day: int
+    local_date: date
+    profile: dict[str, Any]
+
+
+def enrolment(conn: sa.Connection, person_id: int) -> Enrolment | None:
+    row = conn.execute(sa.select(enrolments).where(enrolments.c.person_id == person_id)).one_or_none()
+    if row is None:
+        return None
+    return Enrolment(row.person_id, row.status, row.delivery_time, row.time_zone, row.profile or {},
+                     row.next_day, _aware(row.next_due))
+
+
+def save_enrolment(conn: sa.Connection, person_id: int, now: datetime, **values: Any) -> None:
+    values["updated_at"] = now
+    done = conn.execute(enrolments.update().where(enrolments.c.person_id == person_id).values(values))
+    if done.rowcount == 0:
+        conn.execute(enrolments.insert().values(person_id=person_id, **values))
+
+
+def next_plan_day(conn: sa.Connection, person_id: int) -> int:
+    """Where a (re-)enrolled person's plan carries on: after the last day already recorded."""
+    last = conn.execute(sa.select(sa.func.max(deliveries.c.day)).where(deliveries.c.person_id == person_id))
+    return (last.scalar_one() or 0) + 1
+
+
+def last_delivered_date(conn: sa.Connection, person_id: int) -> date | None:
+    return conn.execute(sa.select(sa.func.max(deliveries.c.local_date)).where(
+        deliveries.c.person_id == person_id, deliveries.c.status != "skipped")).scalar_one()
+
+
+def delivered_day(conn: sa.Connection, person_id: int, day: int) -> dict | None:
+    row = conn.execute(sa.select(deliveries).where(deliveries.c.person_id == person_id, deliveries.c.day == day,
+                                                   deliveries.c.status == "sent")).one_or_none()
+    return row._asdict() if row else None
+
+
+def record_checkin(conn: sa.Connection, person_id: int, day: int, answer: str) -> None:
+    conn.execute(deliveries.update().where(deliveries.c.person_id == person_id, deliveries.c.day == day)
+                 .values(checkin=answer))
+
+
+def add_measurement(conn: sa.Connection, person_id: int, at: datetime, cm: float) -> None:
+    conn.execute(measurements.insert().values(person_id=person_id, at=at, cm=float(cm)))
+
+
+def history(conn: sa.Connection, person_id: int) -> tuple[list[tuple[int, str | None]], list[tuple[datetime, float]]]:
+    """(day, check-in) of every sent delivery, and every (time, cm) measurement, oldest first."""
+    sent = conn.execute(sa.select(deliveries.c.day, deliveries.c.checkin).where(
+        deliveries.c.person_id == person_id, deliveries.c.status == "sent").order_by(deliveries.c.day)).all()
+    measured = conn.execute(sa.select(measurements.c.at, measurements.c.cm).where(
+        measurements.c.person_id == person_id).order_by(measurements.c.at)).all()
+    return [tuple(r) for r in sent], [(_aware(at), cm) for at, cm in measured]
+
+
+def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str,
+              external_id: str | None = None) -> list[Due]:
+    """Claim up to `limit` deliveries due by `now` on `channel`, each exactly once, even with several processes.
+
+    A day whose local date has passed unsent is recorded as skipped and the plan moves on; a claim
+    left unsent by a process that died is taken again while its local day lasts.
+    """
+    who = [people.c.channel == channel, people.c.stopped.is_(None)]
+    if external_id is not None:
+        who.append(people.c.external_id == external_id)
+    due = _claim_scheduled(conn, now, limit, who)
+    return due + _reclaim_stale(conn, now, limit - len(due), who) if len(due) < limit else due
+
+
+def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list) -> list[Due]:
+    query = (sa.select(enrolments, people.c.channel, people.c.external_id)
+             .join(people, people.c.id == enrolments.c.person_id)
+             .where(enrolments.c.status == "active", enrolments.c.next_due <= now, *who)
+             .order_by(enrolments.c.next_due).limit(limit))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=enrolments, skip_locked=True)
+    claimed = []
+    for row in conn.execute(query).all():
+        day, due, zone, at = row.next_day, _aware(row.next_due), row.time_zone, row.delivery_time
+        local, today = local_date(due, zone), local_date(now, zone)
+        while local < today:  # missed while nobody was running: skip it and move on
+            _insert_delivery(conn, row.person_id, day, local, due, "skipped", None)
+            day, (local, due) = day + 1, following(day, local, at, zone)
+        if due <= now:
+            delivery_id = _insert_delivery(conn, row.person_id, day, local, due, "sending", now)
+            if delivery_id is not None:
+                claimed.append(Due(delivery_id, row.person_id, row.channel, row.external_id, day, local,
+                                   row.profile or {}))
+            day, (local, due) = day + 1, following(day, local, at, zone)
+        conn.execute(enrolments.update().where(enrolments.c.person_id == row.person_id)
+                     .values(next_day=day, next_due=due))
+    return claimed
+
+
+def _reclaim_stale(conn: sa.Connection, now: datetime, limit: int, who: list) -> list[Due]:
+    query = (sa.select(deliveries, enrolments.c.time_zone, enrolments.c.profile, people.c.channel,
+                       people.c.external_id)
+             .join(enrolments, enrolments.c.person_id == deliveries.c.person_id)
+             .join(people, people.c.id == deliveries.c.person_id)
+             .where(deliveries.c.status == "sending", deliveries.c.claimed_at < now - STALE_CLAIM, *who)
+             .limit(limit))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=deliveries, skip_locked=True)
+    claimed = []
+    for row in conn.execute(query).all():
+        if row.local_date < local_date(now, row.time_zone):
+            conn.execute(deliveries.update().where(deliveries.c.id == row.id).values(status="skipped"))
+            continue
+        conn.execute(deliveries.update().where(deliveries.c.id == row.id).values(claimed_at=now))
+        claimed.append(Due(row.id, row.person_id, row.channel, row.external_id, row.day, row.local_date,
+                           row.profile or {}))
+    return claimed
+
+
+def _insert_delivery(conn: sa.Connection, person_id: int, day: int, local: date, due: datetime, status: str,
+                     claimed_at: datetime | None) -> int | None:
+    """The new row's id, or None if that day already has one (another process got there first)."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(deliveries).values(person_id=person_id, day=day, local_date=local, due_at=due, status=status,
+                                     claimed_at=claimed_at).on_conflict_do_nothing(
+        index_elements=["person_id", "day"]).returning(deliveries.c.id)
+    return conn.execute(stmt).scalar_one_or_none()
+
+
+def finish_delivery(conn: sa.Connection, due: Due, status: str, now: datetime) -> None:
+    """Mark a claimed delivery sent, or blocked (and then the person is sent nothing more)."""
+    conn.execute(deliveries.update().where(deliveries.c.id == due.delivery_id)
+                 .values(status=status, sent_at=now if status == "sent" else None))
+    if status == "blocked":
+        conn.execute(people.update().where(people.c.id == due.person_id).values(stopped="blocked"))
+
+
+def schedule_from(conn: sa.Connection, person_id: int, now: datetime, at: str, zone: str) -> tuple[date, datetime]:
+    """The next due date and instant for a (new) time or zone, never a second message on a day already served."""
+    local = local_date(now, zone)
+    due = due_at(local, at, zone)
+    last = last_delivered_date(conn, person_id)
+    while due <= now or (last is not None and local <= last):
+        local += timedelta(days=1)
+        due = due_at(local, at, zone)
+    return local, due
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; they were stored as UTC."""
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
