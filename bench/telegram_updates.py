@@ -60,6 +60,7 @@ class Result:
     too_many: int
     calls: Counter = field(default_factory=Counter)
     stored: bool | None = None
+    cpu: float = 0.0  # CPU seconds of this whole process (server and people included), all threads
 
     @property
     def rate(self) -> float:
@@ -139,14 +140,15 @@ async def run_echo(people: int, inputs: int) -> Result:
                     text = f"message {i} from person {n}"
                     await say(server, user, text, expect=text)
 
-            since = len(server.calls)
+            since, cpu = len(server.calls), time.process_time()
             start = time.perf_counter()
             await asyncio.gather(*(person(n) for n in range(people)))
             seconds = time.perf_counter() - start
+            cpu = time.process_time() - cpu
             calls = count_calls(server, since)
             await app.updater.stop()
             await app.stop()
-        return Result("echo (bare PTB)", people, people * inputs, seconds, server.too_many_requests, calls)
+        return Result("echo (bare PTB)", people, people * inputs, seconds, server.too_many_requests, calls, cpu=cpu)
 
 
 async def run_backline(people: int, inputs: int, steps: list[Step], final: dict) -> Result:
@@ -163,14 +165,15 @@ async def run_backline(people: int, inputs: int, steps: list[Step], final: dict)
                     for step in steps:
                         await act(server, user, step)
 
-                since = len(server.calls)
+                since, cpu = len(server.calls), time.process_time()
                 start = time.perf_counter()
                 await asyncio.gather(*(person(n) for n in range(people)))
                 seconds = time.perf_counter() - start
+                cpu = time.process_time() - cpu
                 calls = count_calls(server, since)
         found = await stored_progress(database_url)
     stored = all(found.get(str(FIRST_USER + n)) == final for n in range(people))
-    return Result("Backline", people, people * inputs, seconds, server.too_many_requests, calls, stored)
+    return Result("Backline", people, people * inputs, seconds, server.too_many_requests, calls, stored, cpu)
 
 
 async def act(server: BotAPIServer, user, step: Step) -> None:
@@ -186,7 +189,9 @@ async def act(server: BotAPIServer, user, step: Step) -> None:
 def per_update(result: Result) -> str:
     calls = {k: v for k, v in sorted(result.calls.items()) if k != "getUpdates"}
     parts = ", ".join(f"{k} {v / result.updates:.2f}" for k, v in calls.items())
-    return f"{result.bot}: getUpdates {result.calls['getUpdates']} calls; per update: {parts}"
+    return (f"{result.bot}: {1000 * result.cpu / result.updates:.1f} ms CPU per update "
+            f"({result.cpu / result.seconds:.0%} of one core, server and people included); "
+            f"getUpdates {result.calls['getUpdates']} calls; per update: {parts}")
 
 
 async def main_async(args: argparse.Namespace) -> int:

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from bot.adapters.telegram.settings import Settings, SettingsError
-from bot.app import flows_dir, load_flows, open_backline
+from bot.app import flows_dir, load_flows, open_backline, plan_file
+from bot.coaching.content import check_plan, load_plan
 from bot.flows.graph import mermaid
 from bot.flows.load import FlowsInvalid, load_flowset
 from bot.flows.model import flow_json_schema
@@ -69,9 +70,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _flows(args: argparse.Namespace) -> int:
     if args.flows_command == "check":
-        flowset = load_flowset(args.path or flows_dir(), base=flows_dir())
+        try:
+            flowset = load_flowset(args.path or flows_dir(), base=flows_dir())
+        except FlowsInvalid as exc:
+            raise FlowsInvalid(exc.problems + check_plan(plan_file())) from None
+        plan = load_plan(plan_file())
         print(f"ok: {len(flowset.flows)} flows, {len(flowset.clinical.flags)} red flags screened, "
-              f"{len(flowset.texts)} locale(s)")
+              f"{len(flowset.texts)} locale(s); plan of {len(plan.weeks)} weeks")
         return 0
     if args.flows_command == "graph":
         path = Path(args.flow)

@@ -1,0 +1,279 @@
+"""Enrolment, delivery exactly once, check-ins and the red-flag safety net, through the service."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from bot.coaching.delivery import Delivery
+from bot.engine import Message, Outcome, Photo, Press, Text
+from bot.service import Backline, Command, Who
+from bot.storage import Store
+from bot.storage import coaching as records
+from bot.storage.tables import deliveries, enrolments, measurements
+
+UTC = timezone.utc
+START = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # 07:00 in Berlin: 08:00 is still ahead everywhere used
+ANN = Who("simulator", "ann")
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Outbox:
+    """A stand-in transport that records what was sent; `answer` decides each send's fate."""
+
+    def __init__(self, answer: str | None = "sent"):
+        self.sent: list[tuple[str, int]] = []
+        self.answer = answer
+
+    async def __call__(self, due, message: Message):
+        if self.answer == "sent":
+            self.sent.append((due.external_id, due.day))
+        return self.answer
+
+
+def questions(out):
+    return [o for o in out if isinstance(o, Message) and o.ref]
+
+
+async def enrol(backline: Backline, who: Who = ANN, at: str = "08:00", zone: str = "Europe/Berlin",
+                wall: str = "cannot") -> list:
+    out = await backline.handle(who, Command("start"))
+    while True:
+        q = questions(out)[-1]
+        if q.screens:
+            out = await backline.handle(who, Press("no", q.ref))
+        elif q.buttons and q.buttons[0].id == "accept":
+            out = await backline.handle(who, Press("accept", q.ref))
+            out = await backline.handle(who, Text(at))
+            return await backline.handle(who, Text(zone))
+        elif q.buttons and q.buttons[0].id == "easy":
+            out = await backline.handle(who, Press(wall, q.ref))
+        elif q.buttons:
+            out = await backline.handle(who, Press(q.buttons[0].id, q.ref))
+        else:
+            out = await backline.handle(who, Text("6"))
+
+
+@pytest.fixture
+def clock():
+    return Clock(START)
+
+
+@pytest.fixture
+async def coached(engine, coach, store, clock):
+    return Backline(engine, store, coach, clock)
+
+
+async def table(store, t):
+    return await store.run(lambda c: [r._asdict() for r in c.execute(sa.select(t)).all()])
+
+
+async def test_enrolment_confirms_the_first_date_and_time(coached, store):
+    out = await enrol(coached)
+    assert out[-1].text.startswith("You're all set. Your first routine arrives on Tuesday 24 November at 08:00")
+    (row,) = await table(store, enrolments)
+    assert (row["status"], row["delivery_time"], row["time_zone"], row["next_day"]) == \
+        ("active", "08:00", "Europe/Berlin", 1)
+    assert row["profile"]["wall_test"] == "cannot" and row["profile"]["knee_to_wall_cm"] == 6
+    assert [m["cm"] for m in await table(store, measurements)] == [6.0], "the baseline is the first measurement"
+
+
+async def test_each_day_is_delivered_once_at_local_time(coached, store, clock):
+    await enrol(coached, at="08:00", zone="America/New_York")  # 13:00 UTC in winter
+    delivery, outbox = Delivery(coached, "simulator"), Outbox()
+    for minutes in range(0, 3 * 24 * 60, 30):  # a tick every half hour for three days
+        clock.now = START + timedelta(minutes=minutes)
+        await delivery.run_due(clock.now, outbox)
+    assert outbox.sent == [("ann", 1), ("ann", 2), ("ann", 3)]
+    rows = await table(store, deliveries)
+    assert [(r["day"], r["status"], str(r["local_date"])) for r in rows] == [
+        (1, "sent", "2026-11-24"), (2, "sent", "2026-11-25"), (3, "sent", "2026-11-26")]
+    assert all(r["due_at"].replace(tzinfo=UTC).hour == 13 for r in rows)
+
+
+async def test_restart_between_due_and_sent_sends_once_the_same_day(coached, store, clock):
+    await enrol(coached, at="08:00", zone="Europe/Berlin")
+    crashed = Delivery(coached, "simulator")
+    clock.now = datetime(2026, 11, 24, 7, 0, 30, tzinfo=UTC)
+
+    class Crash(BaseException):
+        """The process dies after claiming, before sending (not an Exception: nothing handles it)."""
+
+    async def die(due, message):
+        raise Crash
+    with pytest.raises(Crash):
+        await crashed.run_due(clock.now, die)
+    outbox = Outbox()
+    restarted = Delivery(coached, "simulator")
+    await restarted.run_due(clock.now + timedelta(seconds=30), outbox)
+    assert outbox.sent == [], "a fresh claim is not taken over at once"
+    await restarted.run_due(clock.now + timedelta(minutes=3), outbox)
+    await restarted.run_due(clock.now + timedelta(minutes=10), outbox)
+    assert outbox.sent == [("ann", 1)]
+
+
+async def test_missed_while_down_same_day_sends_late_day_after_skips(coached, store, clock):
+    await enrol(coached, at="08:00", zone="Europe/Berlin")
+    outbox, delivery = Outbox(), Delivery(coached, "simulator")
+    await delivery.run_due(datetime(2026, 11, 24, 20, 0, tzinfo=UTC), outbox)  # down from 08:00 to 21:00 local
+    assert outbox.sent == [("ann", 1)]
+    await delivery.run_due(datetime(2026, 11, 27, 10, 0, tzinfo=UTC), outbox)  # down for two whole days
+    assert outbox.sent == [("ann", 1), ("ann", 4)]
+    statuses = {r["day"]: r["status"] for r in await table(store, deliveries)}
+    assert statuses == {1: "sent", 2: "skipped", 3: "skipped", 4: "sent"}
+
+
+@pytest.mark.postgres
+async def test_two_processes_on_one_postgres_deliver_each_message_once(engine, coach, postgres_url, clock):
+    first = Backline(engine, await Store.open(postgres_url), coach, clock)
+    second = Backline(engine, await Store.open(postgres_url), coach, clock)
+    try:
+        for n in range(40):
+            await enrol(first, Who("simulator", f"p{n}"), at="08:00", zone="UTC")
+        outbox = Outbox()
+        for hour in range(8, 8 + 24 * 3, 1):
+            now = START.replace(hour=0) + timedelta(hours=hour, seconds=5)
+            await asyncio.gather(Delivery(first, "simulator", batch=7).run_due(now, outbox),
+                                 Delivery(second, "simulator", batch=7).run_due(now, outbox))
+        assert len(outbox.sent) == 40 * 3
+        assert len(set(outbox.sent)) == 40 * 3, "nobody got a day twice"
+    finally:
+        await first.store.close()
+        await second.store.close()
+
+
+async def test_pause_resume_and_stop(coached, store, clock):
+    await enrol(coached, at="08:00", zone="UTC")
+    delivery, outbox = Delivery(coached, "simulator"), Outbox()
+    assert "paused" in (await coached.handle(ANN, Command("pause")))[0].text
+    clock.now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    await delivery.run_due(clock.now, outbox)
+    assert outbox.sent == []
+    resumed = await coached.handle(ANN, Command("resume"))
+    assert "carries on from where you stopped; the next routine arrives on Friday 27 November at 08:00" in \
+        resumed[0].text
+    await delivery.run_due(datetime(2026, 11, 27, 8, 1, tzinfo=UTC), outbox)
+    assert outbox.sent == [("ann", 1)], "the plan resumes at day 1, not skipping content"
+    await coached.handle(ANN, Command("stop"))
+    await delivery.run_due(datetime(2026, 11, 28, 8, 1, tzinfo=UTC), outbox)
+    assert outbox.sent == [("ann", 1)]
+
+
+async def test_a_blocked_person_gets_nothing_more(coached, store, clock):
+    await enrol(coached, at="08:00", zone="UTC")
+    delivery = Delivery(coached, "simulator")
+    await delivery.run_due(datetime(2026, 11, 24, 8, 1, tzinfo=UTC), Outbox("blocked"))
+    outbox = Outbox()
+    await delivery.run_due(datetime(2026, 11, 25, 8, 1, tzinfo=UTC), outbox)
+    assert outbox.sent == []
+    assert (await store.find("simulator", "ann")).stopped == "blocked"
+
+
+async def deliver_day_one(coached):
+    outbox = Outbox()
+    await Delivery(coached, "simulator").run_due(datetime(2026, 11, 24, 8, 1, tzinfo=UTC), outbox)
+    assert outbox.sent == [("ann", 1)]
+
+
+@pytest.mark.parametrize("button", ["worse", "symptom"])
+async def test_checkin_worse_reruns_the_screen_and_a_red_flag_pauses_the_plan(coached, store, button):
+    await enrol(coached, at="08:00", zone="UTC")
+    await deliver_day_one(coached)
+    out = await coached.handle(ANN, Press(button, "day1"))
+    assert questions(out)[-1].screens == ("bladder_bowel",)
+    out = await coached.handle(ANN, Press("no", questions(out)[-1].ref))
+    out = await coached.handle(ANN, Press("not_sure", questions(out)[-1].ref))  # saddle numbness
+    assert Outcome("emergency", ("saddle_numbness",)) in out
+    assert "put your daily plan on hold" in out[-1].text
+    assert (await table(store, enrolments))[0]["status"] == "flagged"
+    outbox = Outbox()
+    await Delivery(coached, "simulator").run_due(datetime(2026, 11, 26, 8, 1, tzinfo=UTC), outbox)
+    assert outbox.sent == []
+    assert "on hold" in (await coached.handle(ANN, Command("resume")))[0].text
+
+
+async def test_checkin_all_clear_carries_on(coached, store):
+    await enrol(coached, at="08:00", zone="UTC")
+    await deliver_day_one(coached)
+    out = await coached.handle(ANN, Press("worse", "day1"))
+    while questions(out) and questions(out)[-1].screens:
+        out = await coached.handle(ANN, Press("no", questions(out)[-1].ref))
+    assert "you can carry on" in out[-1].text
+    assert (await table(store, enrolments))[0]["status"] == "active"
+    assert [r["checkin"] for r in await table(store, deliveries)] == ["worse"]
+
+
+@pytest.mark.parametrize("typed", ["my left leg went numb", "Calf is SWOLLEN and hot", "I have chest pain now"])
+async def test_free_text_mentioning_a_symptom_reruns_the_screen(coached, typed):
+    await enrol(coached, at="08:00", zone="UTC")
+    out = await coached.handle(ANN, Text(typed))
+    assert "go through the warning signs again" in out[0].text
+    assert questions(out)[-1].screens == ("bladder_bowel",)
+
+
+async def test_stale_or_forged_checkins_are_refused(coached, store):
+    await enrol(coached, at="08:00", zone="UTC")
+    await deliver_day_one(coached)
+    assert "earlier question" in (await coached.handle(ANN, Press("done", "day2")))[0].text
+    assert "earlier question" in (await coached.handle(ANN, Press("dance", "day1")))[0].text
+    assert "earlier question" in (await coached.handle(ANN, Press("done", "dayx")))[0].text
+    out = await coached.handle(ANN, Press("done", "day1"))
+    assert "Nice work" in out[1].text
+    assert [r["checkin"] for r in await table(store, deliveries)] == ["done"]
+
+
+async def test_time_and_timezone_commands_change_the_schedule(coached, store, clock):
+    await enrol(coached, at="08:00", zone="UTC")
+    out = await coached.handle(ANN, Command("time"))
+    assert [b.label for b in out[-1].buttons][:2] == ["07:00", "08:00"]
+    out = await coached.handle(ANN, Text("6:30pm"))
+    assert "at 18:30 (UTC time)" in out[-1].text
+    out = await coached.handle(ANN, Command("timezone"))
+    out = await coached.handle(ANN, Text("Atlantis"))
+    assert "couldn't find that place" in out[0].text
+    out = await coached.handle(ANN, Text("Tokyo"))
+    assert "now follows Tokyo time; the next one arrives on Tuesday 24 November at 18:30" in out[-1].text
+    (row,) = await table(store, enrolments)
+    assert (row["delivery_time"], row["time_zone"]) == ("18:30", "Asia/Tokyo")
+    assert row["next_due"].replace(tzinfo=UTC) == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+
+
+async def test_time_mid_triage_resumes_the_question(coached):
+    out = await coached.handle(ANN, Command("time"))
+    assert "not on the daily plan" in out[0].text
+
+
+async def test_plan_and_progress(coached, store, clock):
+    await enrol(coached, at="08:00", zone="UTC", wall="cannot")
+    assert "nothing to show" not in (await coached.handle(ANN, Command("progress")))[0].text
+    delivery = Delivery(coached, "simulator")
+    for day in range(7):
+        clock.now = datetime(2026, 11, 24 + day, 8, 1, tzinfo=UTC)
+        await delivery.run_due(clock.now, Outbox())
+        out = await coached.handle(ANN, Press("done" if day != 2 else "skipped", f"day{day + 1}"))
+    assert "knee-to-wall test" in out[-1].text, "day 7 asks for the measurement"
+    out = await coached.handle(ANN, Text("9 cm"))
+    assert "Recorded: 9 cm" in out[-1].text
+    plan = await coached.handle(ANN, Command("plan"))
+    assert plan[0].text.startswith("Day 7")
+    out = await coached.handle(ANN, Command("progress"))
+    assert "streak: 4 day(s) in a row done" in out[0].text and "6 of 7 sent (86%)" in out[0].text
+    assert "latest knee-to-wall distance: 9 cm" in out[0].text
+    photo = next(o for o in out if isinstance(o, Photo))
+    assert photo.data.startswith(b"\x89PNG")
+    assert [m["cm"] for m in await table(store, measurements)] == [6.0, 9.0]
+
+
+async def test_a_failed_wall_test_gets_ankle_work(coached, coach):
+    easy = coach.day_message(1, {"wall_test": "easy", "knee_to_wall_cm": 14}).text  # day 1: not a mobility day
+    hard = coach.day_message(1, {"wall_test": "cannot", "knee_to_wall_cm": 3}).text
+    assert easy != hard and len(hard) > len(easy)
