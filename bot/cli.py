@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from bot.adapters.telegram.settings import Settings, SettingsError
@@ -28,11 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     sim = commands.add_parser("simulate", help="JSON Lines conversation over stdin/stdout, one person")
     sim.add_argument("--user", default="sim", help="the simulated person's id")
     sim.add_argument("--database", help="database URL (default: DATABASE_URL or a local SQLite file)")
+    sim.add_argument("--start", type=_instant, help="the simulated clock's start, ISO 8601 with a zone "
+                                                    "(default: now), e.g. 2027-03-20T09:00Z")
 
     run = commands.add_parser("run", help="run the Telegram bot (long polling, or a webhook)")
     run.add_argument("--webhook-url", help="public HTTPS URL Telegram should post updates to (default: polling)")
     run.add_argument("--port", type=int, default=8080, help="port of the webhook server (default 8080)")
     run.add_argument("--listen", default="0.0.0.0", help="address of the webhook server (default 0.0.0.0)")
+
+    commands.add_parser("health", help="exit 0 if the flows load and the database answers (for HEALTHCHECK)")
 
     flows = commands.add_parser("flows", help="check, draw or describe flow files")
     flow_commands = flows.add_subparsers(dest="flows_command", required=True)
@@ -54,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_simulate(args))
         if args.command == "run":
             return asyncio.run(_run(args))
+        if args.command == "health":
+            return asyncio.run(_health())
     except SettingsError as exc:
         print(f"backline: {exc}", file=sys.stderr)
         return 2
@@ -66,6 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a zone, such as Z or +01:00: {text!r}")
+    return value
 
 
 def _flows(args: argparse.Namespace) -> int:
@@ -111,10 +128,20 @@ async def _simulate(args: argparse.Namespace) -> int:
 
     backline = await open_backline(args.database)
     try:
-        await Simulator(backline, args.user).run()
+        await Simulator(backline, args.user, start=args.start).run()
     finally:
         await backline.store.close()
     return 0
+
+
+async def _health() -> int:
+    backline = await open_backline()
+    try:
+        ok = await backline.store.ping()
+    finally:
+        await backline.store.close()
+    print(json.dumps({"status": "ok" if ok else "unhealthy", "database": "ok" if ok else "unreachable"}))
+    return 0 if ok else 1
 
 
 async def _run(args: argparse.Namespace) -> int:

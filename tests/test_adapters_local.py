@@ -12,9 +12,10 @@ import pytest
 class Sim:
     """One `backline simulate` process, talked to line by line."""
 
-    def __init__(self, database_url: str, user: str = "sim"):
+    def __init__(self, database_url: str, user: str = "sim", start: str | None = None):
         env = dict(os.environ, DATABASE_URL=database_url)
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "simulate", "--user", user],
+        extra = ["--start", start] if start else []
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "simulate", "--user", user, *extra],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
     def send(self, obj) -> list[dict]:
@@ -94,3 +95,43 @@ def test_terminal_chat(tmp_path):
     assert "[1] Yes   [2] No   [3] Not sure" in done.stdout
     assert "(outcome: emergency)" in done.stdout
     assert "/restart: go through the check again" in done.stdout
+
+
+def enrol_in_simulator(sim, at="07:30", zone="Europe/Berlin"):
+    out = sim.send({"command": "start"})
+    out = sim.send({"button": "agree"})
+    while last_message(out)["screens"]:
+        out = sim.send({"button": "no"})
+    while last_message(out)["buttons"]:
+        out = sim.send({"button": last_message(out)["buttons"][0]["id"]})
+    out = sim.send({"text": "8"})
+    out = sim.send({"button": "accept"})
+    out = sim.send({"text": at})
+    return sim.send({"text": zone})
+
+
+def test_six_weeks_through_the_simulator_clock(database_url):
+    sim = Sim(database_url, start="2027-03-01T12:00:00Z")  # Berlin skips 02:00-03:00 on 28 March 2027
+    out = enrol_in_simulator(sim, at="02:30", zone="Europe/Berlin")
+    assert "first routine arrives on Tuesday 2 March at 02:30" in last_message(out)["text"]
+    deliveries = []
+    for _ in range(49):
+        out = sim.send({"advance": "1d"})
+        deliveries += [o for o in out if o["type"] == "delivery"]
+        if any(o["type"] == "delivery" for o in out):
+            sim.send({"button": "done"})
+    days = [d["day"] for d in deliveries]
+    assert days == list(range(1, 43)) + [43], "42 daily messages, then weekly maintenance"
+    times = {d["at"][:10]: d["at"][11:] for d in deliveries}
+    assert len(times) == len(deliveries), "one a day, never twice"
+    assert times.pop("2027-03-28") == "03:30+02:00", "the skipped 02:30 arrives once, just after the gap"
+    assert set(times.values()) == {"02:30+01:00", "02:30+02:00"}
+    progress = sim.send({"command": "progress"})
+    assert "43 of 43 sent (100%)" in progress[0]["text"]
+    assert progress[1]["type"] == "photo" and progress[1]["bytes"] > 1000
+    assert sim.close() == 0
+
+
+def test_simulator_rejects_a_bad_duration(sim):
+    assert sim.send({"advance": "soon"})[0] == {
+        "type": "error", "message": "cannot read duration 'soon': use a number with w, d, h or m, like 1d or 3h"}

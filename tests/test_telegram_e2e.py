@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from bot.adapters.telegram.limits import RetryingRateLimiter
 from bot.storage import Store
-from bot.storage.tables import enrolments, people, triage_results
+from bot.storage.tables import deliveries, enrolments, people, triage_results
 from tests.support.botapi import BotAPIServer
 from tests.telegram_harness import SECRET, buttons, press, question, running_bot, say, settle
 
@@ -304,3 +304,37 @@ async def test_the_token_never_reaches_the_logs(server, sqlite_url, engine, capf
     assert server.token not in logged
     if level == "INFO":
         assert text_of(engine, "flag.bladder_bowel")[:40] not in logged, "no health question or answer at info"
+
+
+async def next_due(database_url, user_id):
+    (row,) = await rows(database_url, enrolments, user_id)
+    due = row.next_due
+    return due if due.tzinfo else due.replace(tzinfo=__import__("datetime").timezone.utc)
+
+
+async def test_plan_days_arrive_with_checkins_and_progress_has_a_chart(server, database_url, engine):
+    from datetime import timedelta
+    user, blocker = server.user(91), server.user(92)
+    async with running_bot(server, database_url) as runner:
+        await triage(server, user, engine)
+        await triage(server, blocker, engine)
+        server.block(92)
+        due = max(await next_due(database_url, 91), await next_due(database_url, 92))
+        runner.backline.clock = lambda: due + timedelta(minutes=1)
+        assert await runner.deliver_due() == 1
+        day = user.messages()[-1]
+        assert day["text"].startswith("Day 1 of 42") and [b for b, _ in buttons(day)] == \
+            ["Done ✅", "Skipped", "Pain is worse", "New symptom"]
+        assert await runner.deliver_due() == 0, "nothing twice"
+        new = await press(server, user, "Done ✅")
+        assert "Nice work" in new[-1]["text"]
+        assert next(m for m in user.messages() if m["message_id"] == day["message_id"])["text"].endswith("→ Done ✅")
+        await say(server, user, "/progress")
+        photo = user.messages()[-1]
+        assert photo.get("photo") and photo["_photo_bytes"].startswith(b"\x89PNG")
+        assert "knee-to-wall" in photo["caption"]
+        new = await say(server, user, "my calf is swollen")
+        assert new[0]["text"] == text_of(engine, "recheck.intro")
+    assert (await rows(database_url, people, 92))[0].stopped == "blocked"
+    sent = {r.day: r.status for r in await rows(database_url, deliveries, 91)}
+    assert sent == {1: "sent"}

@@ -31,12 +31,12 @@ def parse_duration(text: str) -> timedelta:
 class Simulator:
     """Talks for one person; `{"advance": "1d"}` moves the simulated clock and delivers what falls due."""
 
-    def __init__(self, backline: Backline, user: str = "sim", out=sys.stdout):
+    def __init__(self, backline: Backline, user: str = "sim", out=sys.stdout, start: datetime | None = None):
         self.backline = backline
         self.who = Who("simulator", user)
         self.out = out
         self.ref: str | None = None
-        self.now = backline.clock()
+        self.now = start or backline.clock()
         backline.clock = lambda: self.now
         self.delivery = Delivery(backline, self.who.channel)
 
@@ -103,6 +103,13 @@ class Simulator:
         return "sent"
 
     async def run(self, stdin=sys.stdin) -> None:
+        """Serve until stdin ends or whoever reads stdout goes away."""
+        try:
+            await self._serve(stdin)
+        except BrokenPipeError:
+            return
+
+    async def _serve(self, stdin) -> None:
         while True:
             line = await asyncio.to_thread(stdin.readline)
             if not line:

@@ -142,7 +142,8 @@ class Store:
                     return await conn.run_sync(work)
             return await self._sqlite.submit(work)
         except (DBAPIError, OSError) as exc:
-            raise StorageUnavailable(f"{exc.__class__.__name__}: {getattr(exc, 'orig', exc).__class__.__name__}") from exc
+            cause = getattr(exc, "orig", None) or exc
+            raise StorageUnavailable(f"the database did not answer ({cause.__class__.__name__})") from exc
 
     async def step(self, channel: str, external_id: str, now: datetime, work: Callable[[Turn], T]) -> T:
         """Load (creating if new) and lock one person, run `work` on them, and commit."""
