@@ -115,3 +115,16 @@ def test_typed_choice_by_label_or_number():
 def test_number_parsing():
     assert number("12", 0, 30) == 12 and number(" 3.5 cm ", 0, 30) == 3.5
     assert number("31", 0, 30) is None and number("twelve", 0, 30) is None
+
+
+def test_an_interrupt_resumes_the_question_and_does_not_nest_with_itself(engine):
+    from bot.engine import Interrupt
+    progress, question = at_first_red_flag_question(engine)
+    progress, _ = engine.handle(progress, Interrupt("change_time"))
+    progress, out = engine.handle(progress, Interrupt("change_time"))
+    assert progress.stack == [["triage", "screen"], ["redflags", "bladder", "resume"]]
+    assert progress.flow == "change_time"
+    progress, out = engine.handle(progress, Text("7:45"))
+    assert (out[-1].text, out[-1].buttons) == (question.text, question.buttons)
+    assert (progress.flow, progress.state) == ("redflags", "bladder")
+    assert progress.answers["delivery_time"] == "07:45"

@@ -71,7 +71,7 @@ class Engine:
                 if p.active:
                     out.append(self._question(p, self._state(p)))
             case Interrupt(flow):
-                if p.active:
+                if p.active and p.flow != flow:  # the same flow again starts over, it doesn't nest
                     p.stack.append([p.flow, p.state, RESUME])
                 self._goto(p, flow, self.flows[flow].start, out)
         return p, out

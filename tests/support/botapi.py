@@ -501,6 +501,19 @@ def _read_md_url(src: str, i: int) -> tuple[str, int]:
     return "".join(chars), i
 
 
+def _fence_language(src: str, i: int, at: Callable[[int], str]) -> tuple[int, str]:
+    """After an opening ``` at `i`: skip the language name (returned) and one line break, as TDLib does."""
+    n, language = len(src), ""
+    end = i
+    while at(end) not in _TD_SPACES and at(end) != "`":
+        end += 1
+    if i != end and end < n and src[end] != "`":
+        language, i = src[i:end], end
+    if i < n and src[i] in "\r\n":
+        i += 2 if at(i + 1) in "\r\n" and at(i + 1) != src[i] else 1
+    return i, language
+
+
 def _parse_markdown_v2(src: str) -> tuple[str, list[_Entity]]:
     """TDLib's parse_markdown_v2."""
     out: list[str] = []
@@ -573,16 +586,8 @@ def _parse_markdown_v2(src: str) -> tuple[str, list[_Entity]]:
                 kind = "text_link"
             elif char == "`":
                 if src[i : i + 3] == "```":
-                    i += 3
                     kind = "pre"
-                    language_end = i
-                    while at(language_end) not in _TD_SPACES and at(language_end) != "`":
-                        language_end += 1
-                    if i != language_end and language_end < n and src[language_end] != "`":
-                        argument = src[i:language_end]
-                        i = language_end
-                    if i < n and src[i] in "\r\n":
-                        i += 2 if at(i + 1) in "\r\n" and at(i + 1) != src[i] else 1
+                    i, argument = _fence_language(src, i + 3, at)
                     i -= 1
                 else:
                     kind = "code"
@@ -682,16 +687,8 @@ def _parse_markdown(src: str) -> tuple[str, list[_Entity]]:
         begin, end_char, is_pre, language = i, "]" if char == "[" else char, False, ""
         i += 1
         if char == "`" and src[i : i + 2] == "``":
-            i += 2
             is_pre = True
-            language_end = i
-            while at(language_end) not in _TD_SPACES and at(language_end) != "`":
-                language_end += 1
-            if i != language_end and language_end < n and src[language_end] != "`":
-                language = src[i:language_end]
-                i = language_end
-            if i < n and src[i] in "\r\n":
-                i += 2 if at(i + 1) in "\r\n" and at(i + 1) != src[i] else 1
+            i, language = _fence_language(src, i + 2, at)
         start = len(out)
         while i < n and (src[i] != end_char or (is_pre and src[i + 1 : i + 3] != "``")):
             out.append(src[i])
