@@ -11,7 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.app import load_flows
+from bot.app import load_flows, plan_file
+from bot.coaching.coach import Coach
+from bot.coaching.content import load_plan
 from bot.engine import Engine, Press, Progress, Start
 from bot.service import Backline, Command, Who
 from bot.storage import Store
@@ -44,7 +46,7 @@ async def with_storage(engine: Engine, seconds: float, people: int) -> float:
     presses = script(engine)
     with tempfile.TemporaryDirectory() as folder:
         store = await Store.open(f"sqlite:///{Path(folder) / 'bench.db'}")
-        backline = Backline(engine, store)
+        backline = Backline(engine, store, Coach(engine, load_plan(plan_file())))
         steps = 0
         deadline = time.perf_counter() + seconds
 

@@ -338,3 +338,14 @@ async def test_plan_days_arrive_with_checkins_and_progress_has_a_chart(server, d
     assert (await rows(database_url, people, 92))[0].stopped == "blocked"
     sent = {r.day: r.status for r in await rows(database_url, deliveries, 91)}
     assert sent == {1: "sent"}
+
+
+async def test_a_typing_indicator_shows_while_the_bot_works(server, sqlite_url, monkeypatch):
+    from bot.adapters.telegram import handlers
+    monkeypatch.setattr(handlers, "TYPING_AFTER", 0)
+    user = server.user(101)
+    async with running_bot(server, sqlite_url):
+        await say(server, user, "/start")
+        await server.wait_for(lambda: any(c.method == "sendChatAction" for c in server.calls))
+    action = next(c for c in server.calls if c.method == "sendChatAction")
+    assert action.params["action"] == "typing" and str(action.params["chat_id"]) == "101"

@@ -4,9 +4,10 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
+import tempfile
 import textwrap
 
-from bot.engine import Message, Outcome, Output, Press, Refused, Text
+from bot.engine import Message, Outcome, Output, Photo, Press, Refused, Text
 from bot.service import Backline, Command, Who
 
 
@@ -29,6 +30,10 @@ class TerminalChat:
                 self.buttons = []
             if isinstance(item, Outcome):
                 print(f"\n(outcome: {item.outcome})", file=self.out)
+            if isinstance(item, Photo):
+                with tempfile.NamedTemporaryFile(prefix="backline-", suffix=".png", delete=False) as file:
+                    file.write(item.data)
+                print(f"\n{item.caption}\n(picture saved as {file.name})", file=self.out)
 
     def parse(self, line: str):
         line = line.strip()
