@@ -32,3 +32,5 @@ def configure(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # A delivery round that outlasts the tick makes APScheduler warn on every skipped tick; that is by design.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)

@@ -6,17 +6,18 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from bot.coaching.coach import COMMANDS as COACH_COMMANDS
 from bot.coaching.coach import DAY_REF, Coach
-from bot.engine import Button, Engine, Message, Outcome, Output, Press, Repeat, Start, Text
+from bot.engine import Answered, Button, Engine, Message, Outcome, Output, Press, Refused, Repeat, Start, Text
 from bot.storage import Store, StorageUnavailable, Turn
 
 log = logging.getLogger(__name__)
 
 TRIAGE = "triage"
 DELETE_REF = "delete"
+DELETE_VALID = timedelta(minutes=10)  # how long a /delete confirmation button works
 COMMANDS = ("start", "restart") + COACH_COMMANDS + ("help", "privacy", "stop", "delete")
 
 
@@ -85,8 +86,8 @@ class Backline:
         """Apply `item` once (an `update_id` seen before is ignored) and return what to say."""
         if isinstance(item, Command) and item.name == "delete":
             return [self._confirm_delete()]
-        if isinstance(item, Press) and item.ref == DELETE_REF:
-            return await self._delete(who, item.answer)
+        if isinstance(item, Press) and (item.ref or "").startswith(DELETE_REF):
+            return await self._delete(who, item)
         async with self._locks.hold(who):
             try:
                 return await self.store.step(who.channel, who.external_id, self.clock(),
@@ -139,24 +140,31 @@ class Backline:
         return out
 
     def _confirm_delete(self) -> Message:
+        """The question, its ref carrying when it was asked (adapters sign refs, so it can't be forged)."""
         buttons = (Button("confirm", self.text("service.delete_confirm")),
                    Button("cancel", self.text("service.delete_cancel")))
-        return Message(self.text("service.delete_ask"), buttons, ref=DELETE_REF)
+        return Message(self.text("service.delete_ask"), buttons, ref=f"{DELETE_REF}{int(self.clock().timestamp())}")
 
-    async def _delete(self, who: Who, answer: str) -> list[Output]:
-        if answer != "confirm":
-            return [Message(self.text("service.delete_kept"))]
+    async def _delete(self, who: Who, press: Press) -> list[Output]:
+        asked = press.ref[len(DELETE_REF):]
+        if not asked.isdecimal() or self.clock().timestamp() - int(asked) > DELETE_VALID.total_seconds():
+            return [Refused(self.text("service.delete_expired"))]
+        label = self.text(f"service.delete_{press.answer}") if press.answer in ("confirm", "cancel") else None
+        if label is None:
+            return [Refused(self.text("hint.stale"))]
+        if press.answer == "cancel":
+            return [Answered(press.ref, label), Message(self.text("service.delete_kept"))]
         async with self._locks.hold(who):
             try:
                 await self.store.forget(who.channel, who.external_id)
             except StorageUnavailable:
                 return [Message(self.text("error.storage"))]
-        return [Message(self.text("service.deleted"))]
+        return [Answered(press.ref, label), Message(self.text("service.deleted"))]
 
     async def is_stopped(self, who: Who) -> bool:
         person = await self.store.find(who.channel, who.external_id)
         return bool(person and person.stopped)
 
     async def mark_blocked(self, who: Who) -> None:
-        """The person blocked the bot: send them nothing more."""
-        await self.store.step(who.channel, who.external_id, self.clock(), lambda turn: turn.set_stopped("blocked"))
+        """The person blocked the bot: send them nothing more (someone already erased stays erased)."""
+        await self.store.mark_stopped(who.channel, who.external_id, "blocked")

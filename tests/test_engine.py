@@ -99,6 +99,12 @@ def test_number_answers_are_stored(engine, typed, value):
     ("not sure", "not_sure"), ("Not Sure?", "not_sure"), ("idk", "not_sure"), ("I don't know", "not_sure"),
     ("maybe", "not_sure"), ("yes... not sure", "not_sure"), ("no idea", "not_sure"),
     ("hello", None), ("", None), ("no yes", None), ("👍", None), ("my leg", None),
+    ("no, a little", "not_sure"), ("no, sometimes", "not_sure"), ("no, could be", "not_sure"),
+    ("nope not really sure", "not_sure"), ("no, not 100% sure", "not_sure"), ("no, I think", "not_sure"),
+    ("no but it did last week", "not_sure"), ("nope, well a little", "not_sure"), ("no, cant say for certain",
+                                                                                  "not_sure"),
+    ("no but only when I run", None), ("No, not at all", "no"), ("no thanks", "no"), ("no, I don't", "no"),
+    ("𐩀", None),
 ])
 def test_typed_yes_no(typed, meaning):
     assert yes_no(typed) == meaning
@@ -110,6 +116,7 @@ def test_typed_choice_by_label_or_number():
     assert choice("couldnt touch", labels) == 2
     assert choice("3", labels) == 2
     assert choice("4", labels) is None and choice("medium", labels) is None
+    assert choice("𐩀", labels) is None and choice("٣", labels) is None
 
 
 def test_number_parsing():

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
 
-from bot.engine import Message, Outcome, Press, Refused, Text
+from bot.engine import Answered, Message, Outcome, Press, Refused, Text
 from bot.service import Backline, Command, Unsupported, Who
 from bot.storage import StorageUnavailable
 from bot.storage.tables import enrolments, triage_results
@@ -99,9 +100,9 @@ async def test_delete_needs_confirmation_then_erases_everything(backline, store)
     ask = await backline.handle(ANN, Command("delete"))
     assert [b.id for b in ask[0].buttons] == ["confirm", "cancel"]
     kept = await backline.handle(ANN, Press("cancel", ask[0].ref))
-    assert "Nothing was erased" in kept[0].text and await store.find("terminal", "ann")
+    assert "Nothing was erased" in kept[-1].text and await store.find("terminal", "ann")
     done = await backline.handle(ANN, Press("confirm", ask[0].ref))
-    assert "has been erased" in done[0].text
+    assert "has been erased" in done[-1].text
     assert await store.find("terminal", "ann") is None
 
 
@@ -143,3 +144,43 @@ async def test_postgres_connections_killed_mid_conversation(engine, coach, postg
         assert out[0].label == "No"
     finally:
         await backline.store.close()
+
+
+async def test_buttons_from_before_a_restart_stay_stale(backline):
+    out = await to_first_question(backline)
+    old = last_question(out)
+    out = await backline.handle(ANN, Press("no", old.ref))
+    await backline.handle(ANN, Command("restart"))
+    out = await to_first_question(backline)
+    refused = await backline.handle(ANN, Press("no", old.ref))
+    assert [type(o) for o in refused] == [Refused]
+    assert int(last_question(out).ref) > int(old.ref)
+
+
+async def test_a_new_persons_refs_start_from_the_clock(backline, store):
+    out = await backline.handle(Who("terminal", "new"), Command("start"))
+    assert int(out[0].ref) > 1_700_000_000_000, "refs can't collide with buttons sent before an erasure"
+
+
+async def test_an_old_delete_confirmation_expires(engine, coach, store):
+    from datetime import timedelta
+    now = [datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)]
+    backline = Backline(engine, store, coach, lambda: now[0])
+    await to_first_question(backline)
+    ask = await backline.handle(ANN, Command("delete"))
+    now[0] += timedelta(minutes=11)
+    out = await backline.handle(ANN, Press("confirm", ask[0].ref))
+    assert [type(o) for o in out] == [Refused] and "expired" in out[0].text
+    assert await store.find("terminal", "ann")
+    ask = await backline.handle(ANN, Command("delete"))
+    out = await backline.handle(ANN, Press("confirm", ask[0].ref))
+    assert out[0] == Answered(ask[0].ref, "Yes, erase everything"), "the keyboard goes once answered"
+    assert await store.find("terminal", "ann") is None
+
+
+async def test_marking_an_erased_person_blocked_does_not_bring_them_back(backline, store):
+    await to_first_question(backline)
+    ask = await backline.handle(ANN, Command("delete"))
+    await backline.handle(ANN, Press("confirm", ask[0].ref))
+    await backline.mark_blocked(ANN)
+    assert await store.find("terminal", "ann") is None

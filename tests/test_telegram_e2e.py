@@ -341,11 +341,58 @@ async def test_plan_days_arrive_with_checkins_and_progress_has_a_chart(server, d
 
 
 async def test_a_typing_indicator_shows_while_the_bot_works(server, sqlite_url, monkeypatch):
-    from bot.adapters.telegram import handlers
-    monkeypatch.setattr(handlers, "TYPING_AFTER", 0)
+    from bot.service import Backline
+    handle = Backline.handle
+
+    async def slow(self, *args, **kwargs):  # a step that takes longer than the indicator's delay
+        await asyncio.sleep(0.8)
+        return await handle(self, *args, **kwargs)
+    monkeypatch.setattr(Backline, "handle", slow)
     user = server.user(101)
     async with running_bot(server, sqlite_url):
         await say(server, user, "/start")
-        await server.wait_for(lambda: any(c.method == "sendChatAction" for c in server.calls))
     action = next(c for c in server.calls if c.method == "sendChatAction")
     assert action.params["action"] == "typing" and str(action.params["chat_id"]) == "101"
+    first_reply = next(i for i, c in enumerate(server.calls) if c.method == "sendMessage")
+    assert server.calls.index(action) < first_reply
+
+
+async def test_quick_replies_show_no_typing_indicator(server, sqlite_url):
+    user = server.user(102)
+    async with running_bot(server, sqlite_url):
+        await say(server, user, "/start")
+    assert not any(c.method == "sendChatAction" for c in server.calls)
+
+
+async def test_a_burst_of_plan_days_keeps_under_telegrams_rate_with_no_429(server, sqlite_url, engine):
+    from datetime import timedelta
+    from bot.storage import coaching as records
+    server.rate_limit(global_per_second=30)
+    users = [server.user(7000 + n) for n in range(45)]
+    async with running_bot(server, sqlite_url) as runner:  # the default limiter: 30 a second
+        store = runner.backline.store
+        for user in users:  # enrol directly: this test is about sending
+            await store.step("telegram", str(user.id), runner.backline.clock(), lambda turn: records.save_enrolment(
+                turn.conn, turn.person.id, turn.now, status="active", delivery_time="08:00", time_zone="UTC",
+                profile={}, next_day=1, next_due=turn.now - timedelta(minutes=1)))
+        started = asyncio.get_running_loop().time()
+        await runner.deliver_due()
+        await server.wait_for(lambda: all(u.messages() for u in users))
+        elapsed = asyncio.get_running_loop().time() - started
+    assert server.too_many_requests == 0
+    assert all(len(u.messages()) == 1 for u in users)
+    assert elapsed >= 1.0, "45 messages cannot all go in the first second"
+
+
+async def test_a_plan_day_that_timed_out_counts_as_sent(engine, coach):
+    from telegram.error import TimedOut
+    from bot.adapters.telegram.callbacks import CallbackSigner
+    from bot.adapters.telegram.handlers import TelegramAdapter
+    from bot.storage.coaching import Due
+
+    class SlowBot:
+        async def send_message(self, *args, **kwargs):
+            raise TimedOut()
+    adapter = TelegramAdapter(None, CallbackSigner("1234:" + "a" * 35))
+    due = Due(1, 1, "telegram", "42", 1, None, {})
+    assert await adapter.deliver(SlowBot(), due, coach.day_message(1, {})) == "sent"

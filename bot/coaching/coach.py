@@ -22,7 +22,7 @@ CHECKINS = ("done", "skipped", "worse", "symptom")
 DAY_REF = "day"
 PROFILE_KEYS = ("squat_heels_lift", "feet_turn_out", "tension_after_standing", "leans_on_back", "wall_test",
                 "knee_to_wall_cm")
-ENROLLED = ("active", "paused")
+ENROLLED = ("active", "paused", "checking")  # checking: a re-screen is open and the plan is held
 
 
 class Coach:
@@ -48,6 +48,9 @@ class Coach:
             return progress, [Message(self.text("coaching.flagged", locale))]
         if not enrolled:
             return progress, [Message(self.text("coaching.not_enrolled", locale))]
+        if enrolment.status == "checking" and name in ("plan", "pause", "resume"):
+            progress, out = self.engine.handle(progress, Interrupt("recheck"))
+            return progress, [Message(self.text("coaching.checking", locale))] + out
         if name in ("time", "timezone"):
             return self.engine.handle(progress, Interrupt("change_time" if name == "time" else "change_zone"))
         if name == "plan":
@@ -66,8 +69,9 @@ class Coach:
 
     def _today(self, turn: Turn, enrolment: records.Enrolment) -> int:
         """Today's plan day: the one sent today, else the next one due."""
-        last = records.last_delivered_date(turn.conn, turn.person.id)
-        served_today = last == local_date(turn.now, enrolment.time_zone)
+        last = records.last_delivered_at(turn.conn, turn.person.id)
+        served_today = last is not None and local_date(last, enrolment.time_zone) == local_date(turn.now,
+                                                                                                 enrolment.time_zone)
         return max(1, enrolment.next_day - 1 if served_today else enrolment.next_day)
 
     def _progress(self, turn: Turn, enrolment: records.Enrolment | None, locale: str) -> list[Output]:
@@ -120,7 +124,7 @@ class Coach:
         return extra
 
     def _flag(self, turn: Turn, locale: str) -> list[Output]:
-        enrolment = records.enrolment(turn.conn, turn.person.id)
+        enrolment = records.enrolment(turn.conn, turn.person.id, lock=True)
         if enrolment is None or enrolment.status not in ENROLLED + ("pending",):
             return []
         records.save_enrolment(turn.conn, turn.person.id, turn.now, status="flagged")
@@ -128,15 +132,21 @@ class Coach:
 
     def _act(self, turn: Turn, action: Action, locale: str) -> list[Output]:
         conn, pid, now, data = turn.conn, turn.person.id, turn.now, action.data
+        enrolment = records.enrolment(conn, pid, lock=True)
+        status = enrolment.status if enrolment else None
+        if action.name in ("hold_plan", "resume_plan"):
+            held = {"hold_plan": ("active", "checking"), "resume_plan": ("checking", "active")}[action.name]
+            if status == held[0]:
+                records.save_enrolment(conn, pid, now, status=held[1])
+            return []
         if action.name in ("accept_coaching", "decline_coaching"):
-            status = "pending" if action.name == "accept_coaching" else "declined"
-            records.save_enrolment(conn, pid, now, status=status,
-                                   profile={k: data[k] for k in PROFILE_KEYS if k in data})
+            if status not in ENROLLED:  # a plan already running is changed only by enrol, /pause or /stop
+                records.save_enrolment(conn, pid, now, status="pending" if action.name == "accept_coaching"
+                                       else "declined", profile={k: data[k] for k in PROFILE_KEYS if k in data})
             return []
         if action.name == "record_measurement":
             records.add_measurement(conn, pid, now, data["knee_to_wall_cm"])
             return [Message(self.text("measure.recorded", locale, cm=f"{data['knee_to_wall_cm']:g}"))]
-        enrolment = records.enrolment(conn, pid)
         at = data.get("delivery_time") if action.name in ("enrol", "set_time") else enrolment.delivery_time
         zone = data.get("time_zone") if action.name in ("enrol", "set_zone") else enrolment.time_zone
         local, due = records.schedule_from(conn, pid, now, at, zone)
@@ -148,7 +158,7 @@ class Coach:
                 records.add_measurement(conn, pid, now, profile["knee_to_wall_cm"])
         records.save_enrolment(conn, pid, now, **values)
         key = {"enrol": "coaching.confirmed", "set_time": "coaching.time_changed", "set_zone": "coaching.zone_changed"}
-        paused = action.name != "enrol" and enrolment.status == "paused"
+        paused = action.name != "enrol" and status == "paused"
         return [Message(self._when(key[action.name], locale, local, at, zone) +
                         ("\n\n" + self.text("coaching.still_paused", locale) if paused else ""))]
 

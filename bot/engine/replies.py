@@ -10,24 +10,36 @@ _YES = {"yes", "y", "yeah", "yea", "yep", "yup", "ya", "yah", "aye", "sure", "co
         "i do", "i have", "it does", "it is", "i am", "definitely", "absolutely"}
 _NO = {"no", "n", "nope", "nah", "na", "never", "not really", "none", "negative", "i dont", "i havent",
        "it doesnt", "it isnt", "im not", "not at all", "dont think so", "i dont think so", "false"}
+# Any of these anywhere means doubt, and doubt counts as yes.
 _NOT_SURE = ("not sure", "unsure", "idk", "dont know", "do not know", "dunno", "maybe", "perhaps",
              "no idea", "not certain", "uncertain", "possibly", "might", "kind of", "kinda", "sort of",
-             "hard to say", "cant tell", "can not tell", "cannot tell")
+             "hard to say", "hard to tell", "cant tell", "can not tell", "cannot tell", "cant say", "cannot say",
+             "a little", "a bit", "sometimes", "occasionally", "could", "i think", "i guess", "probably",
+             "somewhat", "slightly", "not 100", "not entirely", "not really sure", "not too sure", "used to",
+             "did last", "last week")
 _LEAD_YES = {"yes", "yeah", "yep", "yup", "y"}
 _LEAD_NO = {"no", "nope", "nah", "n"}
+# What may follow a leading "no" for it still to be a plain no.
+_NO_FILLER = {"no", "nope", "nah", "never", "not", "at", "all", "none", "nothing", "really", "thanks", "thank",
+              "you", "i", "dont", "do", "havent", "have", "it", "doesnt", "isnt", "im", "way", "definitely",
+              "ever", "before"}
 
 
 def normalize(text: str) -> str:
     """Lower case, accents and emoji dropped, apostrophes removed, punctuation to spaces."""
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"['’`]", "", text)
+    text = re.sub(r"['’`]", "", text).replace("&", " and ")
     text = re.sub(r"[^\w\s.,]|_", " ", text)
     return " ".join(re.sub(r"(?<!\d)[.,]|[.,](?!\d)", " ", text).split())
 
 
 def yes_no(text: str) -> str | None:
-    """'yes', 'no' or 'not_sure' when the reply clearly says so; doubt anywhere means not_sure."""
+    """'yes', 'no' or 'not_sure' when the reply clearly says so; doubt anywhere means not_sure.
+
+    A reply that starts with yes and doesn't take it back counts as yes (erring toward the red
+    flag); one that starts with no counts as no only if nothing but filler follows.
+    """
     words = normalize(text)
     if not words:
         return None
@@ -42,7 +54,7 @@ def yes_no(text: str) -> str | None:
     said_no = bool(_LEAD_NO & set(rest)) or " not " in padded
     if first in _LEAD_YES and not said_no:
         return "yes"
-    if first in _LEAD_NO and not (_LEAD_YES & set(rest)):
+    if first in _LEAD_NO and set(rest) <= _NO_FILLER:
         return "no"
     return None
 
@@ -50,7 +62,7 @@ def yes_no(text: str) -> str | None:
 def choice(text: str, labels: list[str]) -> int | None:
     """Index of the option whose label (or 1-based number) the reply gives."""
     words = normalize(text)
-    if words.isdigit() and 1 <= int(words) <= len(labels):
+    if words.isascii() and words.isdigit() and 1 <= int(words) <= len(labels):
         return int(words) - 1
     matches = [i for i, label in enumerate(labels) if normalize(label) == words]
     return matches[0] if len(matches) == 1 else None
@@ -104,7 +116,12 @@ def _zones() -> dict[str, str]:
     return keys
 
 
+@functools.cache
+def _exact_zones() -> dict[str, str]:
+    return {z.casefold(): z for z in zoneinfo.available_timezones()}
+
+
 def time_zone(text: str) -> str | None:
     """The IANA zone a reply names: 'Europe/Berlin', 'berlin', 'New York', 'utc'; None if unknown."""
-    key = normalize(text.replace("_", " ").replace("/", " "))
-    return _zones().get(key)
+    exact = _exact_zones().get(text.strip().casefold())  # before normalizing, which drops the + of Etc/GMT+5
+    return exact or _zones().get(normalize(text.replace("_", " ").replace("/", " ")))

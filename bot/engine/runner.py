@@ -61,7 +61,7 @@ class Engine:
         out: list[Output] = []
         match event:
             case Start(flow):
-                p = Progress(locale=p.locale)
+                p = Progress(locale=p.locale, step=p.step)  # refs keep counting: old buttons stay stale
                 self._goto(p, flow, self.flows[flow].start, out)
             case Press():
                 self._press(p, event, out)
@@ -71,9 +71,7 @@ class Engine:
                 if p.active:
                     out.append(self._question(p, self._state(p)))
             case Interrupt(flow):
-                if p.active and p.flow != flow:  # the same flow again starts over, it doesn't nest
-                    p.stack.append([p.flow, p.state, RESUME])
-                self._goto(p, flow, self.flows[flow].start, out)
+                self._interrupt(p, flow, out)
         return p, out
 
     def text(self, locale: str, key: str, **values: object) -> str:
@@ -88,6 +86,15 @@ class Engine:
     def _goto(self, p: Progress, flow: str, state: str, out: list[Output]) -> None:
         p.flow, p.state = flow, state
         self._settle(p, out)
+
+    def _interrupt(self, p: Progress, flow: str, out: list[Output]) -> None:
+        """Run `flow` now, then come back to the question that was asked; a flow already running starts over."""
+        running = next((i for i, frame in enumerate(p.stack) if frame[0] == flow), None)
+        if running is not None:
+            del p.stack[running:]
+        elif p.active and p.flow != flow:
+            p.stack.append([p.flow, p.state, RESUME])
+        self._goto(p, flow, self.flows[flow].start, out)
 
     def _fire(self, p: Progress, trigger: str) -> None:
         cursor = _Cursor(p.state)
@@ -152,21 +159,13 @@ class Engine:
         return bool(self._alert and self._alert.search(replies.normalize(text)))
 
     def _typed(self, p: Progress, text: str, out: list[Output]) -> None:
-        alarming = self._mentions_symptom(text)
+        if self._mentions_symptom(text):  # never taken as an answer: the whole screen runs again
+            self._interrupt(p, self._alert_flow, out)
+            return
         if not p.active:
-            if alarming:
-                self._goto(p, self._alert_flow, self.flows[self._alert_flow].start, out)
-            else:
-                out.append(Refused(self.text(p.locale, "hint.idle")))
+            out.append(Refused(self.text(p.locale, "hint.idle")))
             return
         state = self._state(p)
-        if alarming and not (state.ask == "yes_no" and replies.yes_no(text) in ("yes", "not_sure")):
-            if not state.screens:  # a red-flag question is asked again instead: it never guesses
-                p.stack.append([p.flow, p.state, RESUME])
-                self._goto(p, self._alert_flow, self.flows[self._alert_flow].start, out)
-                return
-            out += [Message(self.text(p.locale, "hint.yes_no")), self._question(p, state)]
-            return
         if state.ask == "yes_no":
             found = replies.yes_no(text)
             option = next((a for a in state.options if a.id == found), None)

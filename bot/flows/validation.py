@@ -11,19 +11,20 @@ from bot.sourcefile import SourceError
 if TYPE_CHECKING:
     from bot.flows.load import FlowSet
 
-ACTIONS = frozenset({"accept_coaching", "decline_coaching", "enrol", "set_time", "set_zone", "record_measurement"})
+ACTIONS = frozenset({"accept_coaching", "decline_coaching", "enrol", "set_time", "set_zone", "record_measurement",
+                     "hold_plan", "resume_plan"})
 TRIAGE_FLOW = "triage"
 # Texts the code says itself (hints, commands, errors); every locale must have them.
 CODE_TEXTS = (
     "hint.yes_no", "hint.choice", "hint.number", "hint.text", "hint.time", "hint.timezone", "hint.stale", "hint.idle",
     "service.resume", "service.help", "service.privacy", "service.stopped", "service.unknown_command",
     "service.unsupported", "service.delete_ask", "service.delete_confirm", "service.delete_cancel",
-    "service.deleted", "service.delete_kept", "error.storage",
+    "service.deleted", "service.delete_kept", "service.delete_expired", "error.storage",
     "command.start", "command.restart", "command.help", "command.privacy", "command.stop", "command.delete",
     "command.plan", "command.progress", "command.pause", "command.resume", "command.time", "command.timezone",
     "coaching.confirmed", "coaching.time_changed", "coaching.zone_changed", "coaching.still_paused",
     "coaching.not_enrolled", "coaching.paused", "coaching.resumed", "coaching.already_active", "coaching.flagged",
-    "coaching.flag_paused", "checkin.done", "checkin.skipped", "checkin.worse", "checkin.symptom",
+    "coaching.flag_paused", "coaching.checking", "checkin.done", "checkin.skipped", "checkin.worse", "checkin.symptom",
     "checkin.thanks_done", "checkin.thanks_skipped", "measure.recorded", "progress.none", "progress.summary",
     "progress.chart_title", "progress.chart_axis", "progress.chart_caption",
 )

@@ -4,6 +4,7 @@ Plain functions on a Connection, so that they run inside one Store transaction w
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -14,7 +15,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.coaching.schedule import due_at, following, local_date
 from bot.storage.tables import deliveries, enrolments, measurements, people
 
-STALE_CLAIM = timedelta(minutes=2)  # a claim older than this was lost with its process: send again
+# A claim older than this was lost with its process and is sent again; longer than any send takes,
+# flood-control waits included, so that a slow sender is never doubled by another process.
+STALE_CLAIM = timedelta(minutes=15)
 
 
 @dataclass
@@ -41,8 +44,12 @@ class Due:
     profile: dict[str, Any]
 
 
-def enrolment(conn: sa.Connection, person_id: int) -> Enrolment | None:
-    row = conn.execute(sa.select(enrolments).where(enrolments.c.person_id == person_id)).one_or_none()
+def enrolment(conn: sa.Connection, person_id: int, lock: bool = False) -> Enrolment | None:
+    """The person's enrolment; `lock` holds its row (PostgreSQL) so a delivery claim can't race a change."""
+    query = sa.select(enrolments).where(enrolments.c.person_id == person_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).one_or_none()
     if row is None:
         return None
     return Enrolment(row.person_id, row.status, row.delivery_time, row.time_zone, row.profile or {},
@@ -62,9 +69,10 @@ def next_plan_day(conn: sa.Connection, person_id: int) -> int:
     return (last.scalar_one() or 0) + 1
 
 
-def last_delivered_date(conn: sa.Connection, person_id: int) -> date | None:
-    return conn.execute(sa.select(sa.func.max(deliveries.c.local_date)).where(
-        deliveries.c.person_id == person_id, deliveries.c.status != "skipped")).scalar_one()
+def last_delivered_at(conn: sa.Connection, person_id: int) -> datetime | None:
+    """When the latest plan day that was sent (or is being sent) fell due."""
+    return _aware(conn.execute(sa.select(sa.func.max(deliveries.c.due_at)).where(
+        deliveries.c.person_id == person_id, deliveries.c.status != "skipped")).scalar_one())
 
 
 def delivered_day(conn: sa.Connection, person_id: int, day: int) -> dict | None:
@@ -106,33 +114,43 @@ def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str,
 
 
 def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list) -> list[Due]:
-    query = (sa.select(enrolments, people.c.channel, people.c.external_id)
+    query = (sa.select(enrolments.c.person_id, enrolments.c.next_day, enrolments.c.next_due,
+                       enrolments.c.delivery_time, enrolments.c.time_zone, enrolments.c.profile,
+                       people.c.channel, people.c.external_id)
              .join(people, people.c.id == enrolments.c.person_id)
              .where(enrolments.c.status == "active", enrolments.c.next_due <= now, *who)
              .order_by(enrolments.c.next_due).limit(limit))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(of=enrolments, skip_locked=True)
-    claimed = []
-    for row in conn.execute(query).all():
+    rows = conn.execute(query).all()
+    skipped, sending, advanced, claims = [], [], [], {}
+    for row in rows:  # the schedule in Python; the writes below go in three batched statements
         day, due, zone, at = row.next_day, _aware(row.next_due), row.time_zone, row.delivery_time
         local, today = local_date(due, zone), local_date(now, zone)
         while local < today:  # missed while nobody was running: skip it and move on
-            _insert_delivery(conn, row.person_id, day, local, due, "skipped", None)
+            skipped.append(_delivery_row(row.person_id, day, local, due, "skipped", None))
             day, (local, due) = day + 1, following(day, local, at, zone)
         if due <= now:
-            delivery_id = _insert_delivery(conn, row.person_id, day, local, due, "sending", now)
-            if delivery_id is not None:
-                claimed.append(Due(delivery_id, row.person_id, row.channel, row.external_id, day, local,
-                                   row.profile or {}))
+            sending.append(_delivery_row(row.person_id, day, local, due, "sending", now))
+            claims[row.person_id] = Due(0, row.person_id, row.channel, row.external_id, day, local,
+                                        row.profile or {})
             day, (local, due) = day + 1, following(day, local, at, zone)
-        conn.execute(enrolments.update().where(enrolments.c.person_id == row.person_id)
-                     .values(next_day=day, next_due=due))
+        advanced.append({"b_pid": row.person_id, "b_day": day, "b_due": due})
+    if skipped:
+        conn.execute(_insert_deliveries(conn.dialect.name), skipped)
+    claimed = []
+    if sending:  # a day that already has a row was claimed by another process: it is not ours
+        for delivery_id, person_id in conn.execute(_insert_deliveries(conn.dialect.name, returning=True), sending):
+            claims[person_id].delivery_id = delivery_id
+            claimed.append(claims[person_id])
+    if advanced:
+        conn.execute(_ADVANCE, advanced)
     return claimed
 
 
 def _reclaim_stale(conn: sa.Connection, now: datetime, limit: int, who: list) -> list[Due]:
-    query = (sa.select(deliveries, enrolments.c.time_zone, enrolments.c.profile, people.c.channel,
-                       people.c.external_id)
+    query = (sa.select(deliveries, enrolments.c.status.label("plan_status"), enrolments.c.time_zone,
+                       enrolments.c.profile, people.c.channel, people.c.external_id)
              .join(enrolments, enrolments.c.person_id == deliveries.c.person_id)
              .join(people, people.c.id == deliveries.c.person_id)
              .where(deliveries.c.status == "sending", deliveries.c.claimed_at < now - STALE_CLAIM, *who)
@@ -141,7 +159,7 @@ def _reclaim_stale(conn: sa.Connection, now: datetime, limit: int, who: list) ->
         query = query.with_for_update(of=deliveries, skip_locked=True)
     claimed = []
     for row in conn.execute(query).all():
-        if row.local_date < local_date(now, row.time_zone):
+        if row.plan_status != "active" or row.local_date < local_date(now, row.time_zone):  # held, or too late
             conn.execute(deliveries.update().where(deliveries.c.id == row.id).values(status="skipped"))
             continue
         conn.execute(deliveries.update().where(deliveries.c.id == row.id).values(claimed_at=now))
@@ -150,14 +168,22 @@ def _reclaim_stale(conn: sa.Connection, now: datetime, limit: int, who: list) ->
     return claimed
 
 
-def _insert_delivery(conn: sa.Connection, person_id: int, day: int, local: date, due: datetime, status: str,
-                     claimed_at: datetime | None) -> int | None:
-    """The new row's id, or None if that day already has one (another process got there first)."""
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(deliveries).values(person_id=person_id, day=day, local_date=local, due_at=due, status=status,
-                                     claimed_at=claimed_at).on_conflict_do_nothing(
-        index_elements=["person_id", "day"]).returning(deliveries.c.id)
-    return conn.execute(stmt).scalar_one_or_none()
+_ADVANCE = enrolments.update().where(enrolments.c.person_id == sa.bindparam("b_pid")).values(
+    next_day=sa.bindparam("b_day"), next_due=sa.bindparam("b_due"))
+
+
+def _delivery_row(person_id: int, day: int, local: date, due: datetime, status: str,
+                  claimed_at: datetime | None) -> dict[str, Any]:
+    return {"person_id": person_id, "day": day, "local_date": local, "due_at": due, "status": status,
+            "claimed_at": claimed_at}
+
+
+@functools.cache
+def _insert_deliveries(dialect: str, returning: bool = False):
+    """INSERT of delivery rows, skipping days that already have one; built once per dialect."""
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(deliveries)
+    statement = insert.on_conflict_do_nothing(index_elements=["person_id", "day"])
+    return statement.returning(deliveries.c.id, deliveries.c.person_id) if returning else statement
 
 
 def finish_delivery(conn: sa.Connection, due: Due, status: str, now: datetime) -> None:
@@ -169,10 +195,12 @@ def finish_delivery(conn: sa.Connection, due: Due, status: str, now: datetime) -
 
 
 def schedule_from(conn: sa.Connection, person_id: int, now: datetime, at: str, zone: str) -> tuple[date, datetime]:
-    """The next due date and instant for a (new) time or zone, never a second message on a day already served."""
+    """The next due date and instant for a (new) time or zone, never a second message on a day already served
+    (the last one's instant is read in the new zone, so a change of zone can neither double nor drop a day)."""
     local = local_date(now, zone)
     due = due_at(local, at, zone)
-    last = last_delivered_date(conn, person_id)
+    last_at = last_delivered_at(conn, person_id)
+    last = local_date(last_at, zone) if last_at is not None else None
     while due <= now or (last is not None and local <= last):
         local += timedelta(days=1)
         due = due_at(local, at, zone)

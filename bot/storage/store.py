@@ -20,15 +20,13 @@ from typing import TypeVar
 
 import platformdirs
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.engine.progress import Progress
-from bot.storage.tables import people, triage_results
+from bot.storage.tables import deliveries, people, triage_results
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 0x6261636B  # one migrator at a time on a shared database
@@ -161,10 +159,18 @@ class Store:
         return await self.run(erase)
 
     async def purge_inactive(self, before: datetime) -> int:
-        """Erase everyone whose last activity is older than `before`; how many."""
+        """Erase everyone who neither did anything nor was sent a plan day since `before`; how many."""
+        recent = sa.select(deliveries.c.id).where(deliveries.c.person_id == people.c.id,
+                                                  deliveries.c.sent_at >= before)
+
         def purge(conn: sa.Connection) -> int:
-            return conn.execute(people.delete().where(people.c.updated_at < before)).rowcount
+            return conn.execute(people.delete().where(people.c.updated_at < before, ~sa.exists(recent))).rowcount
         return await self.run(purge)
+
+    async def mark_stopped(self, channel: str, external_id: str, reason: str) -> None:
+        """Stop all messages to someone, if they are still known."""
+        await self.run(lambda conn: conn.execute(people.update().where(
+            people.c.channel == channel, people.c.external_id == external_id).values(stopped=reason)))
 
     async def ping(self) -> bool:
         try:
@@ -189,7 +195,8 @@ def _person(conn: sa.Connection, channel: str, external_id: str, now: datetime) 
     person = _find(conn, channel, external_id, lock=True)
     if person is None:
         insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(people)
-        conn.execute(insert.values(channel=channel, external_id=external_id, progress=Progress().to_dict(),
+        first = Progress(step=int(now.timestamp() * 1000))  # refs never repeat, even after an erasure
+        conn.execute(insert.values(channel=channel, external_id=external_id, progress=first.to_dict(),
                                    created_at=now, updated_at=now)
                      .on_conflict_do_nothing(index_elements=["channel", "external_id"]))
         person = _find(conn, channel, external_id, lock=True)
@@ -272,6 +279,9 @@ def _tune_sqlite(engine: sa.Engine) -> None:
 
 
 def _upgrade(connection: sa.Connection) -> None:
+    from alembic import command  # imported here: only start-up needs it
+    from alembic.config import Config
+
     if connection.dialect.name == "postgresql":
         connection.execute(sa.text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
     config = Config()

@@ -7,7 +7,7 @@ import logging
 
 from telegram import BotCommand, CallbackQuery, Update
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.adapters.telegram import render
@@ -108,6 +108,9 @@ class TelegramAdapter:
             await self._message(bot, user_id, user_id, message)
         except Forbidden:
             return "blocked"
+        except TimedOut:  # it may well have arrived: a lost message beats a doubled one
+            log.warning("a plan day timed out on sending; counted as sent")
+            return "sent"
         except TelegramError as exc:
             log.warning("a plan day could not be sent: %s", exc.__class__.__name__)
             return None
