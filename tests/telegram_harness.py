@@ -45,11 +45,12 @@ async def settle(server: BotAPIServer, user: FakeUser, before: int, expect: str 
                  timeout: float = 30.0) -> list[dict]:
     """Wait for the bot's reply to `user`; return the new messages.
 
-    With `expect`, until a new message has exactly that text (exact under any load); without,
+    With `expect`, until a new message ends with that text (a message without buttons is sent joined
+    to the next, so a question ends the message that asks it); exact under any load. Without,
     until something new arrived and the chat stayed quiet for 0.1 s (fine for one person at a time).
     """
     if expect is not None:
-        await server.wait_for(lambda: any(m["text"] == expect for m in user.messages()[before:]), timeout)
+        await server.wait_for(lambda: any(m["text"].endswith(expect) for m in user.messages()[before:]), timeout)
         return user.messages()[before:]
     await server.wait_for(lambda: len(user.messages()) > before, timeout)
     count = -1

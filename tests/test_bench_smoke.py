@@ -12,3 +12,18 @@ def test_engine_benchmark_runs():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "engine alone:" in done.stdout and "engine + SQLite, 20 people:" in done.stdout
+
+
+def test_telegram_benchmark_runs():
+    done = subprocess.run([sys.executable, "bench/telegram_updates.py", "--people", "3", "--inputs", "3",
+                           "--rounds", "1"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "all answers stored: yes" in done.stdout and "429 Too Many Requests from the server: 0" in done.stdout
+
+
+def test_delivery_benchmark_runs():
+    done = subprocess.run([sys.executable, "bench/delivery_scale.py", "--people", "2000", "--dense", "50",
+                           "--runs", "1", "--send", "20", "--no-postgres"], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "each due person exactly one" in done.stdout and "20/20" in done.stdout

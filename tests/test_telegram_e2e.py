@@ -40,20 +40,21 @@ async def triage(server, user, engine, flag=None, reply="Yes"):
     flag_text = text_of(engine, f"flag.{flag}") if flag else None
     for _ in range(40):
         last = new[-1]
-        if last["text"] == flag_text:
+        if flag_text and last["text"].endswith(flag_text):
             return await press(server, user, reply)
-        if last["text"] == text_of(engine, "calf.wall_distance"):
+        if last["text"].endswith(text_of(engine, "calf.wall_distance")):
             new = await say(server, user, "10")
-        elif last["text"] == text_of(engine, "calf.wall_test"):
+        elif last["text"].endswith(text_of(engine, "calf.wall_test")):
             new = await press(server, user, "Hard")
-        elif last["text"] == text_of(engine, "coaching.offer"):
+        elif last["text"].endswith(text_of(engine, "coaching.offer")):
             await press(server, user, "Yes, send me the plan", expect=text_of(engine, "coaching.ask_time"))
             await press(server, user, "08:00", expect=text_of(engine, "coaching.ask_zone"))
             return await press(server, user, "Berlin")
         elif buttons(last):
             labels = [label for label, _ in buttons(last)]
-            new = await press(server, user, "No" if last["text"].startswith(tuple(
-                text_of(engine, f"flag.{f}")[:30] for f in engine.flowset.clinical.flag_ids)) else labels[0])
+            red_flag = any(last["text"].endswith(text_of(engine, f"flag.{f}"))
+                           for f in engine.flowset.clinical.flag_ids)
+            new = await press(server, user, "No" if red_flag else labels[0])
         else:
             raise AssertionError(f"unexpected message: {last['text'][:80]}")
     raise AssertionError("triage did not end")
@@ -116,13 +117,13 @@ async def test_typed_answers_and_unreadable_messages(server, sqlite_url, engine)
         await say(server, user, "/start")
         await press(server, user, AGREE)
         new = await say(server, user, "Nope!")
-        assert new[-1]["text"] == text_of(engine, "flag.saddle_numbness")
+        assert new[-1]["text"].endswith(text_of(engine, "flag.saddle_numbness"))
         new = await say(server, user, "what do you mean?")
-        assert new[0]["text"] == text_of(engine, "hint.yes_no") and new[1]["text"] == new[-1]["text"]
+        assert new[0]["text"] == text_of(engine, "hint.yes_no") + "\n\n" + text_of(engine, "flag.saddle_numbness")
         before = len(user.messages())
         await user.send_sticker()
         new = await settle(server, user, before)
-        assert new[0]["text"] == text_of(engine, "service.unsupported")
+        assert new[0]["text"].startswith(text_of(engine, "service.unsupported") + "\n\n")
         new = await say(server, user, "/dance")
         assert "I don't know the command /dance" in new[0]["text"]
         new = await say(server, user, "idk 🤷")
@@ -200,7 +201,7 @@ async def test_flood_control_retry_after_is_honoured_and_nothing_is_lost(server,
         started = asyncio.get_running_loop().time()
         new = await press(server, user, AGREE)
         waited = asyncio.get_running_loop().time() - started
-    assert [m["text"] for m in new[-2:]] == [text_of(engine, "triage.screen_intro"), text_of(engine, "flag.bladder_bowel")]
+    assert new[-1]["text"] == text_of(engine, "triage.screen_intro") + "\n\n" + text_of(engine, "flag.bladder_bowel")
     assert waited >= 1.0
     assert sum(1 for c in server.calls if c.status == 429) == 2
 
@@ -243,7 +244,7 @@ async def test_the_bot_restarted_mid_conversation_carries_on(server, database_ur
         await press(server, user, "No")
     async with running_bot(server, database_url):
         new = await press(server, user, "No")  # a button sent before the restart
-        assert new[-1]["text"] == text_of(engine, "flag.sexual_dysfunction")
+        assert new[-1]["text"].endswith(text_of(engine, "flag.sexual_dysfunction"))
 
 
 async def test_an_update_delivered_twice_is_applied_once(server, sqlite_url, engine):
@@ -334,7 +335,7 @@ async def test_plan_days_arrive_with_checkins_and_progress_has_a_chart(server, d
         assert photo.get("photo") and photo["_photo_bytes"].startswith(b"\x89PNG")
         assert "knee-to-wall" in photo["caption"]
         new = await say(server, user, "my calf is swollen")
-        assert new[0]["text"] == text_of(engine, "recheck.intro")
+        assert new[0]["text"].startswith(text_of(engine, "recheck.intro") + "\n\n")
     assert (await rows(database_url, people, 92))[0].stopped == "blocked"
     sent = {r.day: r.status for r in await rows(database_url, deliveries, 91)}
     assert sent == {1: "sent"}

@@ -84,3 +84,15 @@ def test_redact_removes_the_token_from_messages_and_tracebacks():
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
     Redact(TOKEN).filter(record)
     assert TOKEN not in record.exc_text
+
+
+def test_a_message_without_buttons_is_merged_into_the_next():
+    from bot.engine import Action, Answered, Outcome
+    intro, question = Message("Thank you."), Message("Bladder?", (Button("yes", "Yes"),), ("bladder_bowel",), "5")
+    outputs = [Answered("4", "Agree"), intro, Action("hold_plan"), question, Outcome("coaching"), Message("a"),
+               Message("b")]
+    assert render.merged(outputs) == [
+        Answered("4", "Agree"), Message("Thank you.\n\nBladder?", question.buttons, question.screens, "5"),
+        Message("a\n\nb")]
+    long = Message("x" * 4000)
+    assert render.merged([long, Message("y" * 200)]) == [long, Message("y" * 200)], "never over the limit"

@@ -84,7 +84,7 @@ class TelegramAdapter:
             refused = next((o.text for o in outputs if isinstance(o, Refused)), None)
             with contextlib.suppress(BadRequest):  # a query too old to answer is no reason to stop
                 await query.answer(refused)
-        for item in outputs:
+        for item in render.merged(outputs):
             if isinstance(item, Answered) and query is not None:
                 with contextlib.suppress(BadRequest):
                     await query.edit_message_text(render.answered(query.message.text_html, item.label),
