@@ -151,15 +151,19 @@ async def run_echo(people: int, inputs: int) -> Result:
                     text = f"message {i} from person {n}"
                     await say(server, user, text, expect=text)
 
-            since, cpu = len(server.calls), time.process_time()
-            start = time.perf_counter()
-            await asyncio.gather(*(person(n) for n in range(people)))
-            seconds = time.perf_counter() - start
-            cpu = time.process_time() - cpu
-            calls = count_calls(server, since)
+            seconds, cpu, calls = await timed(server, people, person)
             await app.updater.stop()
             await app.stop()
         return Result("echo (bare PTB)", people, people * inputs, seconds, server.too_many_requests, calls, cpu=cpu)
+
+
+async def timed(server: BotAPIServer, people: int, person) -> tuple[float, float, dict]:
+    """Run every person at once: wall seconds, CPU seconds, and the Bot API calls made meanwhile."""
+    since, cpu = len(server.calls), time.process_time()
+    start = time.perf_counter()
+    await asyncio.gather(*(person(n) for n in range(people)))
+    seconds = time.perf_counter() - start
+    return seconds, time.process_time() - cpu, count_calls(server, since)
 
 
 async def run_backline(people: int, inputs: int, steps: list[Step], final: dict) -> Result:
@@ -176,12 +180,7 @@ async def run_backline(people: int, inputs: int, steps: list[Step], final: dict)
                     for step in steps:
                         await act(server, user, step)
 
-                since, cpu = len(server.calls), time.process_time()
-                start = time.perf_counter()
-                await asyncio.gather(*(person(n) for n in range(people)))
-                seconds = time.perf_counter() - start
-                cpu = time.process_time() - cpu
-                calls = count_calls(server, since)
+                seconds, cpu, calls = await timed(server, people, person)
         found = await stored_progress(database_url)
     stored = all(reached(found.get(str(FIRST_USER + n)), final) for n in range(people))
     return Result("Backline", people, people * inputs, seconds, server.too_many_requests, calls, stored, cpu)
