@@ -397,3 +397,22 @@ async def test_a_plan_day_that_timed_out_counts_as_sent(engine, coach):
     adapter = TelegramAdapter(None, CallbackSigner("1234:" + "a" * 35))
     due = Due(1, 1, "telegram", "42", 1, None, {})
     assert await adapter.deliver(SlowBot(), due, coach.day_message(1, {})) == "sent"
+
+
+async def test_a_failing_update_is_logged_and_the_bot_carries_on(server, sqlite_url, engine, monkeypatch, caplog):
+    from bot.service import Backline
+    handle, failures = Backline.handle, []
+
+    async def once_broken(self, who, item, update_id=None):
+        if not failures:
+            failures.append(update_id)
+            raise RuntimeError("a bug")
+        return await handle(self, who, item, update_id)
+    monkeypatch.setattr(Backline, "handle", once_broken)
+    user = server.user(111)
+    async with running_bot(server, sqlite_url):
+        await user.send_text("/start")
+        await server.wait_for(lambda: failures)
+        new = await say(server, user, "/start")
+    assert new[-1]["text"] == text_of(engine, "triage.welcome")
+    assert any("failed: RuntimeError" in r.getMessage() for r in caplog.records)

@@ -5,6 +5,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from dotenv import load_dotenv
 
@@ -32,8 +33,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        if env is None:
-            load_dotenv(override=False)
+        if env is None:  # a .env in the directory the bot starts from; the environment wins over it
+            load_dotenv(Path.cwd() / ".env", override=False)
             env = dict(os.environ)
         token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
         if not token:
