@@ -161,10 +161,6 @@ class Backline:
                 return [Message(self.text("error.storage"))]
         return [Answered(press.ref, label), Message(self.text("service.deleted"))]
 
-    async def is_stopped(self, who: Who) -> bool:
-        person = await self.store.find(who.channel, who.external_id)
-        return bool(person and person.stopped)
-
     async def mark_blocked(self, who: Who) -> None:
         """The person blocked the bot: send them nothing more (someone already erased stays erased)."""
         await self.store.mark_stopped(who.channel, who.external_id, "blocked")

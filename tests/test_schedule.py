@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.coaching.schedule import PLAN_DAYS, due_at, first_due, following
+from bot.coaching.schedule import PLAN_DAYS, due_at, following
 
 UTC = timezone.utc
 
@@ -46,13 +46,6 @@ def test_local_time_stays_put_across_the_change():
         local, due = following(1, local, "07:15", "Europe/London")
         seen.append(due.astimezone(ZoneInfo("Europe/London")).strftime("%H:%M"))
     assert set(seen) == {"07:15"}
-
-
-def test_first_due_is_today_if_still_ahead_else_tomorrow():
-    now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Berlin
-    assert first_due(now, "12:00", "Europe/Berlin") == (date(2026, 11, 24), datetime(2026, 11, 24, 11, tzinfo=UTC))
-    assert first_due(now, "09:00", "Europe/Berlin")[0] == date(2026, 11, 25)
-    assert first_due(now, "09:00", "Pacific/Auckland")[0] == date(2026, 11, 25)  # 23:00 there now
 
 
 def test_after_six_weeks_weekly():

@@ -90,9 +90,9 @@ async def test_stop_then_start(backline, store):
     await backline.handle(ANN, Command("start"))
     out = await backline.handle(ANN, Command("stop"))
     assert "won't send you any more messages" in out[0].text
-    assert await backline.is_stopped(ANN)
+    assert (await store.find("terminal", "ann")).stopped == "stop"
     await backline.handle(ANN, Command("start"))
-    assert not await backline.is_stopped(ANN)
+    assert (await store.find("terminal", "ann")).stopped is None
 
 
 async def test_delete_needs_confirmation_then_erases_everything(backline, store):

@@ -23,16 +23,6 @@ def local_date(instant: datetime, zone: str) -> date:
     return instant.astimezone(ZoneInfo(zone)).date()
 
 
-def first_due(now: datetime, at: str, zone: str) -> tuple[date, datetime]:
-    """The first local date whose `at` is still ahead of `now`, and that instant."""
-    day = local_date(now, zone)
-    due = due_at(day, at, zone)
-    if due <= now:
-        day += timedelta(days=1)
-        due = due_at(day, at, zone)
-    return day, due
-
-
 def following(day_number: int, local: date, at: str, zone: str) -> tuple[date, datetime]:
     """After plan day `day_number` was due on `local`: the next due date and instant (daily, then weekly)."""
     step = 1 if day_number < PLAN_DAYS else 7
