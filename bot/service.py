@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 from bot.coaching.coach import COMMANDS as COACH_COMMANDS
 from bot.coaching.coach import DAY_REF, Coach
-from bot.engine import Answered, Button, Engine, Message, Outcome, Output, Press, Refused, Repeat, Start, Text
+from bot.engine import (Answered, Button, Engine, Message, Outcome, Output, Press, Progress, Refused, Repeat, Start,
+                        Text)
 from bot.storage import Store, StorageUnavailable, Turn
 
 log = logging.getLogger(__name__)
@@ -103,15 +104,11 @@ class Backline:
         progress, out = person.progress, []
         match item:
             case Command("start") if progress.active:
-                out.append(Message(self.text("service.resume", progress.locale)))
-                progress, more = self.engine.handle(progress, Repeat())
-                out += more
+                progress, out = self._then_ask_again(progress, "service.resume")
             case Command("start" | "restart"):
                 progress, out = self.engine.handle(progress, Start(TRIAGE))
             case Command("help"):
-                out.append(Message(self.text("service.help", progress.locale)))
-                progress, more = self.engine.handle(progress, Repeat())
-                out += more
+                progress, out = self._then_ask_again(progress, "service.help")
             case Command("privacy"):
                 out.append(Message(self.text("service.privacy", progress.locale)))
             case Command("stop"):
@@ -122,13 +119,9 @@ class Backline:
             case Press(ref=str(ref)) if ref.startswith(DAY_REF):
                 progress, out = self.coach.checkin(turn, progress, item)
             case Command(name):
-                out.append(Message(self.text("service.unknown_command", progress.locale, command=name)))
-                progress, more = self.engine.handle(progress, Repeat())
-                out += more
+                progress, out = self._then_ask_again(progress, "service.unknown_command", command=name)
             case Unsupported():
-                out.append(Message(self.text("service.unsupported", progress.locale)))
-                progress, more = self.engine.handle(progress, Repeat())
-                out += more
+                progress, out = self._then_ask_again(progress, "service.unsupported")
             case Press() | Text():
                 progress, out = self.engine.handle(progress, item)
         if isinstance(item, Command) and item.name in ("start", "restart") and person.stopped:
@@ -138,6 +131,11 @@ class Backline:
         out += self.coach.apply(turn, out, progress.locale)
         turn.save(progress, update_id)
         return out
+
+    def _then_ask_again(self, progress: Progress, key: str, **values: object) -> tuple[Progress, list[Output]]:
+        """Say `key`, then the question the person is on, if any."""
+        progress, question = self.engine.handle(progress, Repeat())
+        return progress, [Message(self.text(key, progress.locale, **values))] + question
 
     def _confirm_delete(self) -> Message:
         """The question, its ref carrying when it was asked (adapters sign refs, so it can't be forged)."""
