@@ -4,16 +4,14 @@ Plain functions on a Connection, so that they run inside one Store transaction w
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.coaching.schedule import due_at, following, local_date
-from bot.storage.tables import deliveries, enrolments, measurements, people
+from bot.storage.tables import deliveries, enrolments, insert_new, measurements, people
 
 # A claim older than this was lost with its process and is sent again; longer than any send takes,
 # flood-control waits included, so that a slow sender is never doubled by another process.
@@ -178,11 +176,9 @@ def _delivery_row(person_id: int, day: int, local: date, due: datetime, status: 
             "claimed_at": claimed_at}
 
 
-@functools.cache
 def _insert_deliveries(dialect: str, returning: bool = False):
-    """INSERT of delivery rows, skipping days that already have one; built once per dialect."""
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(deliveries)
-    statement = insert.on_conflict_do_nothing(index_elements=["person_id", "day"])
+    """INSERT of delivery rows, skipping days that already have one (another process claimed them)."""
+    statement = insert_new(dialect, deliveries, "person_id", "day")
     return statement.returning(deliveries.c.id, deliveries.c.person_id) if returning else statement
 
 

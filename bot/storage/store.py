@@ -21,12 +21,11 @@ from typing import TypeVar
 import platformdirs
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.engine.progress import Progress
-from bot.storage.tables import deliveries, people, triage_results
+from bot.storage.tables import deliveries, insert_new, people, triage_results
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 0x6261636B  # one migrator at a time on a shared database
@@ -122,10 +121,6 @@ class Store:
             raise
         return store
 
-    @property
-    def dialect(self) -> str:
-        return self.url.get_backend_name()
-
     async def close(self) -> None:
         if self._async is not None:
             await self._async.dispose()
@@ -194,11 +189,10 @@ def _find(conn: sa.Connection, channel: str, external_id: str, lock: bool = Fals
 def _person(conn: sa.Connection, channel: str, external_id: str, now: datetime) -> Person:
     person = _find(conn, channel, external_id, lock=True)
     if person is None:
-        insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(people)
         first = Progress(step=int(now.timestamp() * 1000))  # refs never repeat, even after an erasure
-        conn.execute(insert.values(channel=channel, external_id=external_id, progress=first.to_dict(),
-                                   created_at=now, updated_at=now)
-                     .on_conflict_do_nothing(index_elements=["channel", "external_id"]))
+        conn.execute(insert_new(conn.dialect.name, people, "channel", "external_id"),
+                     {"channel": channel, "external_id": external_id, "progress": first.to_dict(),
+                      "created_at": now, "updated_at": now})
         person = _find(conn, channel, external_id, lock=True)
     return person
 

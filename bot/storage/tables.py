@@ -1,7 +1,10 @@
 """The tables. Alembic migrations (migrations/versions) create and upgrade them."""
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = sa.MetaData()
@@ -65,3 +68,10 @@ measurements = sa.Table(
     sa.Column("at", Time, nullable=False),
     sa.Column("cm", sa.Float, nullable=False),
 )
+
+
+@functools.cache
+def insert_new(dialect: str, table: sa.Table, *unique: str):
+    """INSERT into `table` that skips rows whose `unique` columns already exist; built once per dialect."""
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    return insert.on_conflict_do_nothing(index_elements=list(unique))
