@@ -13,6 +13,7 @@ from bot.adapters.telegram.settings import Settings, SettingsError
 from bot.app import flows_dir, load_flows, open_backline, plan_file
 from bot.coaching.content import check_plan, load_plan
 from bot.flows.graph import mermaid
+from bot.flows.lint import lint
 from bot.flows.load import FlowsInvalid, load_flowset
 from bot.flows.model import flow_json_schema
 from bot.storage import StorageUnavailable
@@ -39,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("health", help="exit 0 if the flows load and the database answers (for HEALTHCHECK)")
 
+    test = commands.add_parser("test", help="play conversation tests (YAML) and compare what comes back")
+    test.add_argument("path", type=Path, help="a conversation test file, or a folder of them")
+    test.add_argument("--database", help="database URL (default: a new SQLite file, removed afterwards)")
+
     flows = commands.add_parser("flows", help="check, draw or describe flow files")
     flow_commands = flows.add_subparsers(dest="flows_command", required=True)
     check = flow_commands.add_parser("check", help="validate flows and prove them safe")
@@ -61,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_run(args))
         if args.command == "health":
             return asyncio.run(_health())
+        if args.command == "test":
+            return asyncio.run(_test(args))
     except SettingsError as exc:
         print(f"backline: {exc}", file=sys.stderr)
         return 2
@@ -92,6 +99,8 @@ def _flows(args: argparse.Namespace) -> int:
         except FlowsInvalid as exc:
             raise FlowsInvalid(exc.problems + check_plan(plan_file())) from None
         plan = load_plan(plan_file())
+        for warning in lint(flowset):
+            print(f"warning: {warning}")
         print(f"ok: {len(flowset.flows)} flows, {len(flowset.clinical.flags)} red flags screened, "
               f"{len(flowset.texts)} locale(s); plan of {len(plan.weeks)} weeks")
         return 0
@@ -132,6 +141,36 @@ async def _simulate(args: argparse.Namespace) -> int:
     finally:
         await backline.store.close()
     return 0
+
+
+async def _test(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from bot.conversations.play import case_files, play_file
+    from bot.sourcefile import SourceError
+
+    files = case_files(args.path)
+    if not files:
+        print(f"backline: no conversation tests at {args.path}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as folder:
+        backline = await open_backline(args.database or f"sqlite:///{folder}/test.db")
+        failed = passed = 0
+        try:
+            for file in files:
+                try:
+                    results = await play_file(backline, file)
+                except SourceError as exc:
+                    print(f"FAIL {exc}")
+                    failed += 1
+                    continue
+                for result in results:
+                    print(result.report())
+                    passed, failed = passed + result.ok, failed + (not result.ok)
+        finally:
+            await backline.store.close()
+    print(f"conversations: {passed} passed, {failed} failed")
+    return 1 if failed else 0
 
 
 async def _health() -> int:

@@ -28,6 +28,7 @@ class FlagRow(_Strict):
 class Clinical(_Strict):
     """Outcomes most urgent first, and the outcome each red flag leads to."""
 
+    version: int
     outcomes: tuple[OutcomeRow, ...]
     flags: tuple[FlagRow, ...]
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.coaching.coach import COMMANDS as COACH_COMMANDS
 from bot.coaching.coach import DAY_REF, Coach
-from bot.engine import (Answered, Button, Engine, Message, Outcome, Output, Press, Progress, Refused, Repeat, Start,
+from bot.engine import (Action, Answered, Button, Engine, Message, Outcome, Output, Press, Progress, Refused, Repeat, Start,
                         Text)
 from bot.storage import Store, StorageUnavailable, Turn
 
@@ -83,6 +83,9 @@ class Backline:
     def text(self, key: str, locale: str = "en", **values: object) -> str:
         return self.engine.text(locale, key, **values)
 
+    def say(self, key: str, locale: str = "en", **values: object) -> Message:
+        return self.engine.say(locale, key, **values)
+
     async def handle(self, who: Who, item: Input, update_id: int | None = None) -> list[Output]:
         """Apply `item` once (an `update_id` seen before is ignored) and return what to say."""
         if isinstance(item, Command) and item.name == "delete":
@@ -95,7 +98,7 @@ class Backline:
                                              lambda turn: self._step(turn, item, update_id))
             except StorageUnavailable as exc:
                 log.warning("storage unavailable for a %s step: %s", who.channel, exc)
-                return [Message(self.text("error.storage"))]
+                return [self.say("error.storage")]
 
     def _step(self, turn: Turn, item: Input, update_id: int | None) -> list[Output]:
         person = turn.person
@@ -110,10 +113,10 @@ class Backline:
             case Command("help"):
                 progress, out = self._then_ask_again(progress, "service.help")
             case Command("privacy"):
-                out.append(Message(self.text("service.privacy", progress.locale)))
+                out.append(self.say("service.privacy", progress.locale))
             case Command("stop"):
                 turn.set_stopped("stop")
-                out.append(Message(self.text("service.stopped", progress.locale)))
+                out.append(self.say("service.stopped", progress.locale))
             case Command(name) if name in COACH_COMMANDS:
                 progress, out = self.coach.command(turn, progress, name)
             case Press(ref=str(ref)) if ref.startswith(DAY_REF):
@@ -126,8 +129,11 @@ class Backline:
                 progress, out = self.engine.handle(progress, item)
         if isinstance(item, Command) and item.name in ("start", "restart") and person.stopped:
             turn.set_stopped(None)
-        for outcome in (o for o in out if isinstance(o, Outcome)):
-            turn.record_outcome(outcome.outcome, list(outcome.flags))
+        for item in out:
+            if isinstance(item, Outcome):
+                turn.record_outcome(item.outcome, list(item.flags))
+            elif isinstance(item, Action) and item.name == "record_clearance":
+                turn.record_clearance(person.progress.last_outcome)
         out += self.coach.apply(turn, out, progress.locale)
         turn.save(progress, update_id)
         return out
@@ -135,29 +141,30 @@ class Backline:
     def _then_ask_again(self, progress: Progress, key: str, **values: object) -> tuple[Progress, list[Output]]:
         """Say `key`, then the question the person is on, if any."""
         progress, question = self.engine.handle(progress, Repeat())
-        return progress, [Message(self.text(key, progress.locale, **values))] + question
+        return progress, [self.say(key, progress.locale, **values)] + question
 
     def _confirm_delete(self) -> Message:
         """The question, its ref carrying when it was asked (adapters sign refs, so it can't be forged)."""
         buttons = (Button("confirm", self.text("service.delete_confirm")),
                    Button("cancel", self.text("service.delete_cancel")))
-        return Message(self.text("service.delete_ask"), buttons, ref=f"{DELETE_REF}{int(self.clock().timestamp())}")
+        return Message(self.text("service.delete_ask"), buttons, ref=f"{DELETE_REF}{int(self.clock().timestamp())}",
+                       key="service.delete_ask")
 
     async def _delete(self, who: Who, press: Press) -> list[Output]:
         asked = press.ref[len(DELETE_REF):]
         if not asked.isdecimal() or self.clock().timestamp() - int(asked) > DELETE_VALID.total_seconds():
-            return [Refused(self.text("service.delete_expired"))]
+            return [Refused(self.text("service.delete_expired"), "service.delete_expired")]
         label = self.text(f"service.delete_{press.answer}") if press.answer in ("confirm", "cancel") else None
         if label is None:
-            return [Refused(self.text("hint.stale"))]
+            return [Refused(self.text("hint.stale"), "hint.stale")]
         if press.answer == "cancel":
-            return [Answered(press.ref, label), Message(self.text("service.delete_kept"))]
+            return [Answered(press.ref, label), self.say("service.delete_kept")]
         async with self._locks.hold(who):
             try:
                 await self.store.forget(who.channel, who.external_id)
             except StorageUnavailable:
-                return [Message(self.text("error.storage"))]
-        return [Answered(press.ref, label), Message(self.text("service.deleted"))]
+                return [self.say("error.storage")]
+        return [Answered(press.ref, label), self.say("service.deleted")]
 
     async def mark_blocked(self, who: Who) -> None:
         """The person blocked the bot: send them nothing more (someone already erased stays erased)."""

@@ -54,7 +54,7 @@ def test_simulator_protocol_to_coaching(sim):
     while last_message(out)["screens"]:
         flags_screened += last_message(out)["screens"]
         out = sim.send({"text": "No"})
-    assert len(flags_screened) == 13
+    assert len(flags_screened) == 20
     while last_message(out)["buttons"]:
         out = sim.send({"button": last_message(out)["buttons"][0]["id"]})
     out = sim.send({"text": "11 cm"})
@@ -69,7 +69,8 @@ def test_simulator_red_flag_outcome_and_bad_lines(sim):
     assert sim.send({"dance": "now"})[0]["type"] == "error"
     assert sim.send({"text": 5})[0] == {"type": "error", "message": '"text" takes a string'}
     out = sim.send({"button": "not_sure"})
-    assert out[-2:] == [{"type": "outcome", "outcome": "emergency", "flags": ["bladder_bowel"]}, {"type": "waiting"}]
+    assert out[-2:] == [{"type": "outcome", "outcome": "emergency",
+                         "flags": ["bladder_bowel", "saddle_numbness", "sexual_dysfunction"]}, {"type": "waiting"}]
     assert "emergency" in out[0]["text"]
 
 

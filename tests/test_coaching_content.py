@@ -14,7 +14,7 @@ from bot.flows.load import FlowsInvalid
 
 REPO = Path(__file__).resolve().parent.parent
 PLAN = load_plan(PLAN_PATH)
-MAX_CHARS = 900
+MAX_CHARS = 1100  # with the v2 safety line, which names every sign to watch for
 RETRAINING = {"glute_bridge", "dead_bug", "single_leg_balance", "wall_squat"}
 
 NONE: dict = {}

@@ -178,6 +178,9 @@ async def test_a_blocked_person_gets_nothing_more(coached, store, clock):
     assert (await store.find("simulator", "ann")).stopped == "blocked"
 
 
+CAUDA = ("bladder_bowel", "saddle_numbness", "sexual_dysfunction")  # the screen's first question
+
+
 async def deliver_day_one(coached):
     outbox = Outbox()
     await Delivery(coached, "simulator").run_due(datetime(2026, 11, 24, 8, 1, tzinfo=UTC), outbox)
@@ -189,10 +192,10 @@ async def test_checkin_worse_reruns_the_screen_and_a_red_flag_pauses_the_plan(co
     await enrol(coached, at="08:00", zone="UTC")
     await deliver_day_one(coached)
     out = await coached.handle(ANN, Press(button, "day1"))
-    assert questions(out)[-1].screens == ("bladder_bowel",)
+    assert questions(out)[-1].screens == CAUDA
     out = await coached.handle(ANN, Press("no", questions(out)[-1].ref))
-    out = await coached.handle(ANN, Press("not_sure", questions(out)[-1].ref))  # saddle numbness
-    assert Outcome("emergency", ("saddle_numbness",)) in out
+    out = await coached.handle(ANN, Press("not_sure", questions(out)[-1].ref))  # both legs
+    assert Outcome("emergency", ("bilateral_or_progressive_neuro",)) in out
     assert "put your daily plan on hold" in out[-1].text
     assert (await table(store, enrolments))[0]["status"] == "flagged"
     outbox = Outbox()
@@ -212,12 +215,19 @@ async def test_checkin_all_clear_carries_on(coached, store):
     assert [r["checkin"] for r in await table(store, deliveries)] == ["worse"]
 
 
-@pytest.mark.parametrize("typed", ["my left leg went numb", "Calf is SWOLLEN and hot", "I have chest pain now"])
-async def test_free_text_mentioning_a_symptom_reruns_the_screen(coached, typed):
+@pytest.mark.parametrize("typed", ["my left leg went numb", "Calf is SWOLLEN and hot"])
+async def test_free_text_mentioning_a_less_urgent_sign_reruns_the_screen_from_the_most_urgent(coached, typed):
     await enrol(coached, at="08:00", zone="UTC")
     out = await coached.handle(ANN, Text(typed))
     assert "go through the warning signs again" in out[0].text
-    assert questions(out)[-1].screens == ("bladder_bowel",)
+    assert questions(out)[-1].screens == CAUDA
+
+
+async def test_free_text_mentioning_an_emergency_sign_routes_at_once(coached, store):
+    await enrol(coached, at="08:00", zone="UTC")
+    out = await coached.handle(ANN, Text("I have chest pain now"))
+    assert Outcome("emergency", ("pe_signs",)) in out
+    assert (await table(store, enrolments))[0]["status"] == "flagged"
 
 
 async def test_stale_or_forged_checkins_are_refused(coached, store):
@@ -288,23 +298,31 @@ SYMPTOMS = ["shortness of breath", "pain in my chest", "I coughed up blood", "I 
 def test_everyday_ways_of_describing_red_flag_symptoms_rerun_the_screen(engine, typed):
     from bot.engine import Progress
     progress, out = engine.handle(Progress(), Text(typed))
-    assert progress.flow == "redflags" and progress.state == "bladder", typed
+    assert engine.mentions(typed), typed
+    assert any(isinstance(o, Outcome) for o in out) or (progress.flow, progress.state) == ("redflags", "cauda")
 
 
 @pytest.mark.parametrize("typed", ["No, but I've just started getting chest pain", "yes, and now chest pain"])
-async def test_a_symptom_typed_inside_the_screen_starts_the_whole_screen_again(coached, typed):
+async def test_a_sign_typed_late_in_the_screen_routes_to_its_own_more_urgent_outcome(coached, typed):
     out = await coached.handle(ANN, Command("start"))
     out = await coached.handle(ANN, Press("agree", questions(out)[-1].ref))
-    while questions(out)[-1].screens != ("severe_or_persistent",):
+    while "severe_or_persistent" not in questions(out)[-1].screens:
         out = await coached.handle(ANN, Press("no", questions(out)[-1].ref))
     out = await coached.handle(ANN, Text(typed))
-    assert not any(isinstance(o, Outcome) for o in out), "not taken as an answer to the current question"
-    assert questions(out)[-1].screens == ("bladder_bowel",)
-    for flag in ("bladder_bowel", "saddle_numbness", "sexual_dysfunction", "bilateral_or_progressive_neuro"):
-        assert questions(out)[-1].screens == (flag,)
+    assert [o for o in out if isinstance(o, Outcome)] == [Outcome("emergency", ("pe_signs",))]
+
+
+async def test_a_less_urgent_sign_typed_early_still_asks_the_more_urgent_questions(coached):
+    out = await coached.handle(ANN, Command("start"))
+    out = await coached.handle(ANN, Press("agree", questions(out)[-1].ref))
+    out = await coached.handle(ANN, Text("no, but my left foot has pins and needles"))
+    assert questions(out)[-1].screens == CAUDA, "the question is asked again, not answered by the mention"
+    asked = []
+    while questions(out) and questions(out)[-1].screens:
+        asked += questions(out)[-1].screens
         out = await coached.handle(ANN, Press("no", questions(out)[-1].ref))
-    out = await coached.handle(ANN, Press("yes", questions(out)[-1].ref))  # pe_signs
-    assert Outcome("emergency", ("pe_signs",)) in out
+    assert "dvt_signs" in asked and "neuro_one_leg" not in asked, "emergency and urgent rows asked; one leg: told"
+    assert [o for o in out if isinstance(o, Outcome)] == [Outcome("professional", ("neuro_one_leg",))]
 
 
 async def test_another_symptom_mid_rescreen_restarts_it_without_nesting(coached):
@@ -312,7 +330,7 @@ async def test_another_symptom_mid_rescreen_restarts_it_without_nesting(coached)
     out = await coached.handle(ANN, Text("my calf is swollen"))
     out = await coached.handle(ANN, Press("no", questions(out)[-1].ref))
     out = await coached.handle(ANN, Text("and now it's numb"))
-    assert questions(out)[-1].screens == ("bladder_bowel",)
+    assert questions(out)[-1].screens == ("bilateral_or_progressive_neuro",), "answered questions stand"
     person = await coached.store.find("simulator", "ann")
     assert [f[0] for f in person.progress.stack] == ["recheck"], "one re-screen, not one inside another"
 
@@ -327,7 +345,7 @@ async def test_the_plan_is_held_while_a_rescreen_is_unanswered(coached, store):
         await Delivery(coached, "simulator").run_due(datetime(2026, 11, day, 8, 1, tzinfo=UTC), outbox)
     assert outbox.sent == []
     out = await coached.handle(ANN, Command("resume"))
-    assert "finished the safety questions" in out[0].text and questions(out)[-1].screens == ("bladder_bowel",)
+    assert "finished the safety questions" in out[0].text and questions(out)[-1].screens == CAUDA
     while questions(out) and questions(out)[-1].screens:
         out = await coached.handle(ANN, Press("no", questions(out)[-1].ref))
     assert (await table(store, enrolments))[0]["status"] == "active"
@@ -340,7 +358,7 @@ async def test_a_failed_send_is_not_retried_once_the_plan_is_on_hold(coached, st
     await Delivery(coached, "simulator").run_due(datetime(2026, 11, 24, 8, 1, tzinfo=UTC), Outbox(None))
     out = await coached.handle(ANN, Text("my leg is numb"))
     out = await coached.handle(ANN, Press("yes", questions(out)[-1].ref))
-    assert Outcome("emergency", ("bladder_bowel",)) in out
+    assert Outcome("emergency", CAUDA) in out
     outbox = Outbox()
     await Delivery(coached, "simulator").run_due(datetime(2026, 11, 24, 8, 30, tzinfo=UTC), outbox)
     assert outbox.sent == []

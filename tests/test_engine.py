@@ -31,7 +31,7 @@ def test_progress_is_plain_json_data(engine):
 def test_stale_press_is_refused_and_changes_nothing(engine):
     progress, first = at_first_red_flag_question(engine)
     progress, _ = engine.handle(progress, Press("no", first.ref))
-    after, out = engine.handle(progress, Press("yes", first.ref))
+    after, out = engine.handle(progress, Press("no", first.ref))
     assert len(out) == 1 and isinstance(out[0], Refused)
     assert after == progress
 
@@ -98,12 +98,12 @@ def test_number_answers_are_stored(engine, typed, value):
     ("no", "no"), ("NOPE.", "no"), ("nah", "no"), ("no, never", "no"), ("🙂 no 🙂", "no"),
     ("not sure", "not_sure"), ("Not Sure?", "not_sure"), ("idk", "not_sure"), ("I don't know", "not_sure"),
     ("maybe", "not_sure"), ("yes... not sure", "not_sure"), ("no idea", "not_sure"),
-    ("hello", None), ("", None), ("no yes", None), ("👍", None), ("my leg", None),
+    ("hello", None), ("", None), ("no yes", "not_sure"), ("👍", "yes"), ("my leg", None),
     ("no, a little", "not_sure"), ("no, sometimes", "not_sure"), ("no, could be", "not_sure"),
     ("nope not really sure", "not_sure"), ("no, not 100% sure", "not_sure"), ("no, I think", "not_sure"),
     ("no but it did last week", "not_sure"), ("nope, well a little", "not_sure"), ("no, cant say for certain",
                                                                                   "not_sure"),
-    ("no but only when I run", None), ("No, not at all", "no"), ("no thanks", "no"), ("no, I don't", "no"),
+    ("no but only when I run", "not_sure"), ("No, not at all", "no"), ("no thanks", "no"), ("no, I don't", "no"),
     ("𐩀", None),
 ])
 def test_typed_yes_no(typed, meaning):
@@ -129,9 +129,9 @@ def test_an_interrupt_resumes_the_question_and_does_not_nest_with_itself(engine)
     progress, question = at_first_red_flag_question(engine)
     progress, _ = engine.handle(progress, Interrupt("change_time"))
     progress, out = engine.handle(progress, Interrupt("change_time"))
-    assert progress.stack == [["triage", "screen"], ["redflags", "bladder", "resume"]]
+    assert progress.stack == [["triage", "screen"], ["redflags", "cauda", "resume"]]
     assert progress.flow == "change_time"
     progress, out = engine.handle(progress, Text("7:45"))
     assert (out[-1].text, out[-1].buttons) == (question.text, question.buttons)
-    assert (progress.flow, progress.state) == ("redflags", "bladder")
+    assert (progress.flow, progress.state) == ("redflags", "cauda")
     assert progress.answers["delivery_time"] == "07:45"

@@ -36,7 +36,7 @@ def write(tmp_path: Path, body: str, name: str = "sample.yaml") -> tuple[Path, i
 
 QUESTION = """\
   a:
-    say: flag.bladder_bowel
+    say: screen.cauda
     ask: yes_no
     next: done
   done:
@@ -91,7 +91,7 @@ CORPUS = {
 """, "duplicate answer id 'agree'"),
     "unknown flag": (HEAD + """\
   a:
-    say: flag.bladder_bowel
+    say: screen.cauda
     ask: yes_no
     screens: [bladder_bowel, toothache]  # HERE
     answers:
@@ -104,7 +104,7 @@ CORPUS = {
                         "unknown outcome 'spa_day'"),
     "yes_no answers wrong": (HEAD + """\
   a:
-    say: flag.bladder_bowel
+    say: screen.cauda
     ask: yes_no
     answers:  # HERE
       - {id: "yes", next: done}
@@ -113,7 +113,7 @@ CORPUS = {
 """, "exactly the answers yes, no and not_sure"),
     "not sure marked negative": (HEAD + """\
   a:
-    say: flag.bladder_bowel
+    say: screen.cauda
     ask: yes_no
     screens: [bladder_bowel]
     answers:
@@ -125,7 +125,7 @@ CORPUS = {
 """, "'not sure' counts as yes"),
     "screening answer without positive": (HEAD + """\
   a:
-    say: flag.bladder_bowel
+    say: screen.cauda
     ask: yes_no
     screens: [bladder_bowel]
     answers:
@@ -159,7 +159,7 @@ CORPUS = {
 """, "min 30 is above max 0"),
     "two kinds in one state": (HEAD + """\
   a:
-    say: flag.bladder_bowel
+    say: screen.cauda
     ask: yes_no
     outcome: emergency  # HERE
     next: done
@@ -238,17 +238,17 @@ def test_deliberately_unsafe_flow_is_rejected_with_the_path_that_breaks_it(tmp_p
     folder = copy_flows(tmp_path)
     redflags = folder / "redflags.yaml"
     text = redflags.read_text()
-    unsafe = text.replace('{id: not_sure, positive: true, next: urgent}', '{id: not_sure, positive: true, next: injury}', 1)
+    unsafe = text.replace('{id: not_sure, positive: true, next: urgent}', '{id: not_sure, positive: true, next: one_leg}',
+                          1)
     redflags.write_text(unsafe)
-    line = unsafe.splitlines().index("      - {id: not_sure, positive: true, next: injury}") + 1
-    problems = problems_of(folder)
-    assert len(problems) == 1
-    assert problems[0].startswith(f"{redflags}:{line}: unsafe: answering 'not_sure' at redflags.clot_calf "
-                                  "reports red flag 'dvt_signs'")
-    assert "but this path ends with no outcome, but needs 'urgent': " in problems[0]
-    assert ("redflags.bladder -no-> redflags.saddle -no-> redflags.sexual -no-> redflags.both_legs -no-> "
-            "redflags.clot_lung -no-> redflags.clot_calf -not_sure-> redflags.injury -no-> redflags.serious -no-> "
-            "redflags.walking_calf -no-> redflags.severity -no-> redflags.clear") in problems[0]
+    line = unsafe.splitlines().index("      - {id: not_sure, positive: true, next: one_leg}") + 1
+    skipping, unsafe = problems_of(folder)  # sorted by line: the screen's start comes first
+    assert skipping.startswith(f"{redflags}:10: the screen 'redflags' can return without asking about "
+                               "infection, cancer_history, critical_limb, calf_tendon_tear")
+    assert unsafe.startswith(f"{redflags}:{line}: unsafe: answering 'not_sure' at redflags.calf_clot "
+                             "reports red flag 'dvt_signs', but this path ")
+    assert ("redflags.cauda -no-> redflags.both_legs -no-> redflags.chest_belly -no-> redflags.limb_accident -no-> "
+            "redflags.calf_clot -not_sure-> redflags.one_leg") in unsafe
 
 
 def test_routing_a_flag_to_a_less_urgent_outcome_is_unsafe(tmp_path):
@@ -264,7 +264,7 @@ def test_routing_a_flag_to_a_less_urgent_outcome_is_unsafe(tmp_path):
 def test_a_positive_answer_that_ends_without_an_outcome_is_unsafe(tmp_path):
     path, _ = write(tmp_path, HEAD + """\
   a:
-    say: flag.bladder_bowel
+    say: screen.cauda
     ask: yes_no
     screens: [bladder_bowel]
     answers:
@@ -281,16 +281,16 @@ def test_a_positive_answer_that_ends_without_an_outcome_is_unsafe(tmp_path):
 def test_triage_must_screen_every_flag(tmp_path):
     folder = copy_flows(tmp_path)
     redflags = folder / "redflags.yaml"
-    redflags.write_text(redflags.read_text().replace("screens: [claudication]", "screens: [severe_or_persistent]"))
+    redflags.write_text(redflags.read_text().replace("screens: [under_16]", "screens: [severe_or_persistent]"))
     problems = problems_of(folder)
-    assert any(p.startswith(f"{folder / 'triage.yaml'}:") and "never screens these red flags: claudication" in p
+    assert any(p.startswith(f"{folder / 'triage.yaml'}:") and "never screens these red flags: under_16" in p
                for p in problems)
 
 
 def test_shipped_flows_pass_and_the_cli_says_so():
     done = subprocess.run([sys.executable, "-m", "bot", "flows", "check"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "13 red flags screened" in done.stdout
+    assert "20 red flags screened" in done.stdout
 
 
 def test_the_cli_exits_1_with_file_line_problems(tmp_path):
@@ -304,13 +304,56 @@ def test_graph_prints_a_mermaid_state_diagram():
     done = subprocess.run([sys.executable, "-m", "bot", "flows", "graph", "redflags"], capture_output=True, text=True)
     assert done.returncode == 0
     lines = done.stdout.splitlines()
-    assert lines[:2] == ["stateDiagram-v2", "    [*] --> bladder"]
-    assert "    bladder --> emergency: yes (red flag)" in lines
-    assert "    bladder --> saddle: no" in lines
-    assert "    note right of bladder: screens bladder_bowel" in lines
+    assert lines[:2] == ["stateDiagram-v2", "    [*] --> cauda"]
+    assert "    cauda --> emergency: yes (red flag)" in lines
+    assert "    cauda --> both_legs: no" in lines
+    assert "    note right of cauda: screens bladder_bowel, saddle_numbness, sexual_dysfunction" in lines
 
 
 def test_published_json_schema_is_current():
     shipped = json.loads((flows_dir() / "flow.schema.json").read_text())
     assert shipped == flow_json_schema()
     assert shipped["properties"]["states"]["additionalProperties"]["$ref"] == "#/$defs/State"
+
+
+def test_lint_warns_about_questions_a_literal_reader_answers_wrongly(tmp_path, flowset):
+    from bot.flows.lint import lint
+    assert lint(flowset) == [], "the shipped red-flag questions follow the rules"
+    folder = copy_flows(tmp_path)
+    texts = folder / "texts" / "en.yaml"
+    text = texts.read_text()
+    text = text.replace("screen.chest_belly: |-\n", "screen.chest_belly: |-\n  Along with any calf pain, are you "
+                        "short of breath? Or do you cough up blood?\n", 1)
+    texts.write_text(text)
+    line = text.splitlines().index("screen.chest_belly: |-") + 1
+    warnings = [str(w) for w in lint(load_flowset(folder))]
+    assert warnings == [
+        f"{texts}:{line}: red-flag question 'screen.chest_belly' asks 3 questions; one yes must answer it "
+        "(make it one question or a list)",
+        f"{texts}:{line}: red-flag question 'screen.chest_belly' says 'along with': a sign made to depend on "
+        "another is missed by a literal reader"]
+    done = subprocess.run([sys.executable, "-m", "bot", "flows", "check", str(folder)], capture_output=True, text=True)
+    assert done.returncode == 0 and f"warning: {texts}:{line}: red-flag question" in done.stdout
+
+
+def test_a_flagged_person_reaching_coaching_without_clearance_is_unsafe(tmp_path):
+    folder = copy_flows(tmp_path)
+    triage = folder / "triage.yaml"
+    text = triage.read_text()
+    triage.write_text(text.replace("cases: {emergency: clearance, urgent: clearance, professional: clearance}",
+                                   "cases: {emergency: clearance, urgent: clearance}"))
+    problems = problems_of(folder)
+    assert len(problems) == 1
+    assert ("reaches outcome 'coaching' for a person whose last check ended at 'professional', with no recorded "
+            "clearance (record_clearance)") in problems[0]
+    assert "triage.returning -[last_outcome=professional]-> triage.screen" in problems[0]
+
+
+def test_a_clearance_answer_that_skips_the_record_is_unsafe(tmp_path):
+    folder = copy_flows(tmp_path)
+    triage = folder / "triage.yaml"
+    triage.write_text(triage.read_text().replace('{id: "yes", action: record_clearance, next: cleared}',
+                                                 '{id: "yes", next: cleared}'))
+    problems = problems_of(folder)
+    assert problems and all("with no recorded clearance" in p for p in problems)
+

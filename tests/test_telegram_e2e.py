@@ -33,11 +33,16 @@ def text_of(engine, key):
     return engine.text("en", key)
 
 
+def question_of(engine, flag):
+    """The text of the screen question that asks about `flag`."""
+    return text_of(engine, next(s.say for s in engine.flows["redflags"].states.values() if flag in s.screens))
+
+
 async def triage(server, user, engine, flag=None, reply="Yes"):
     """Go through triage answering No to every red flag but `flag` (answered `reply`); return the last messages."""
     await say(server, user, "/start")
     new = await press(server, user, AGREE)
-    flag_text = text_of(engine, f"flag.{flag}") if flag else None
+    flag_text = question_of(engine, flag) if flag else None
     for _ in range(40):
         last = new[-1]
         if flag_text and last["text"].endswith(flag_text):
@@ -52,8 +57,7 @@ async def triage(server, user, engine, flag=None, reply="Yes"):
             return await press(server, user, "Berlin")
         elif buttons(last):
             labels = [label for label, _ in buttons(last)]
-            red_flag = any(last["text"].endswith(text_of(engine, f"flag.{f}"))
-                           for f in engine.flowset.clinical.flag_ids)
+            red_flag = any(last["text"].endswith(question_of(engine, f)) for f in engine.flowset.clinical.flag_ids)
             new = await press(server, user, "No" if red_flag else labels[0])
         else:
             raise AssertionError(f"unexpected message: {last['text'][:80]}")
@@ -117,9 +121,9 @@ async def test_typed_answers_and_unreadable_messages(server, sqlite_url, engine)
         await say(server, user, "/start")
         await press(server, user, AGREE)
         new = await say(server, user, "Nope!")
-        assert new[-1]["text"].endswith(text_of(engine, "flag.saddle_numbness"))
+        assert new[-1]["text"].endswith(text_of(engine, "screen.both_legs"))
         new = await say(server, user, "what do you mean?")
-        assert new[0]["text"] == text_of(engine, "hint.yes_no") + "\n\n" + text_of(engine, "flag.saddle_numbness")
+        assert new[0]["text"] == text_of(engine, "hint.yes_no") + "\n\n" + text_of(engine, "screen.both_legs")
         before = len(user.messages())
         await user.send_sticker()
         new = await settle(server, user, before)
@@ -201,7 +205,7 @@ async def test_flood_control_retry_after_is_honoured_and_nothing_is_lost(server,
         started = asyncio.get_running_loop().time()
         new = await press(server, user, AGREE)
         waited = asyncio.get_running_loop().time() - started
-    assert new[-1]["text"] == text_of(engine, "triage.screen_intro") + "\n\n" + text_of(engine, "flag.bladder_bowel")
+    assert new[-1]["text"] == text_of(engine, "triage.screen_intro") + "\n\n" + text_of(engine, "screen.cauda")
     assert waited >= 1.0
     assert sum(1 for c in server.calls if c.status == 429) == 2
 
@@ -222,10 +226,10 @@ async def test_two_hundred_people_at_once(server, database_url, engine):
     async with running_bot(server, url, limiter=fast):
         async def person(user, n):
             await say(server, user, "/start", expect=text_of(engine, "triage.welcome"))
-            await press(server, user, AGREE, expect=text_of(engine, "flag.bladder_bowel"))
-            await say(server, user, "no", expect=text_of(engine, "flag.saddle_numbness"))
-            await press(server, user, "No", expect=text_of(engine, "flag.sexual_dysfunction"))
-            await say(server, user, "nope", expect=text_of(engine, "flag.bilateral_or_progressive_neuro"))
+            await press(server, user, AGREE, expect=text_of(engine, "screen.cauda"))
+            await say(server, user, "no", expect=text_of(engine, "screen.both_legs"))
+            await press(server, user, "No", expect=text_of(engine, "screen.chest_belly"))
+            await say(server, user, "nope", expect=text_of(engine, "screen.limb_accident"))
         await asyncio.gather(*(person(u, i) for i, u in enumerate(users)))
     store = await Store.open(url)
     try:
@@ -244,7 +248,7 @@ async def test_the_bot_restarted_mid_conversation_carries_on(server, database_ur
         await press(server, user, "No")
     async with running_bot(server, database_url):
         new = await press(server, user, "No")  # a button sent before the restart
-        assert new[-1]["text"].endswith(text_of(engine, "flag.sexual_dysfunction"))
+        assert new[-1]["text"].endswith(text_of(engine, "screen.chest_belly"))
 
 
 async def test_an_update_delivered_twice_is_applied_once(server, sqlite_url, engine):
@@ -304,7 +308,7 @@ async def test_the_token_never_reaches_the_logs(server, sqlite_url, engine, capf
     assert "retrying" in logged, "the run did log"
     assert server.token not in logged
     if level == "INFO":
-        assert text_of(engine, "flag.bladder_bowel")[:40] not in logged, "no health question or answer at info"
+        assert text_of(engine, "screen.cauda")[:40] not in logged, "no health question or answer at info"
 
 
 async def next_due(database_url, user_id):

@@ -40,8 +40,10 @@ def answering(flag, reply):
 def test_each_red_flag_reaches_its_outcome(engine, flag, reply):
     progress, seen = converse(engine, answering(flag, reply))
     outcomes = [o for o in seen if isinstance(o, Outcome)]
-    assert outcomes == [Outcome(CLINICAL.flag_outcome(flag), (flag,))]
-    assert progress.flags == [flag]
+    asked = next(o for o in seen if isinstance(o, Message) and flag in o.screens)
+    assert outcomes == [Outcome(CLINICAL.flag_outcome(flag), asked.screens)]  # a list question reports its group
+    assert all(CLINICAL.flag_outcome(f) == CLINICAL.flag_outcome(flag) for f in asked.screens)
+    assert progress.flags == list(asked.screens)
     assert not progress.active
     assert not any(isinstance(o, Action) for o in seen), "no coaching offer after a red flag"
 

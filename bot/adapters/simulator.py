@@ -50,8 +50,12 @@ class Simulator:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"not JSON: {exc.msg}") from None
-        if not isinstance(obj, dict) or len(obj) != 1:
-            raise ValueError('expected one object with one key: "command", "text" or "button"')
+        if not isinstance(obj, dict) or not obj:
+            raise ValueError('expected an object with one key: "command", "text", "button" or "advance"')
+        ref = obj.pop("ref", None) if "button" in obj else None
+        if len(obj) != 1 or not isinstance(ref, str | None):
+            raise ValueError('expected one key ("command", "text", "button" or "advance"); a "button" may '
+                             'add the "ref" of an earlier question')
         (key, value), = obj.items()
         if not isinstance(value, str):
             raise ValueError(f'"{key}" takes a string')
@@ -60,7 +64,7 @@ class Simulator:
         if key == "text":
             return Text(value)
         if key == "button":
-            return Press(value, self.ref)
+            return Press(value, ref or self.ref)
         if key == "advance":
             return parse_duration(value)
         raise ValueError(f'unknown key "{key}": expected "command", "text", "button" or "advance"')
@@ -72,9 +76,10 @@ class Simulator:
                     self.ref = item.ref
                 self.emit({"type": "message", "text": item.text,
                            "buttons": [{"id": b.id, "label": b.label} for b in item.buttons],
-                           "screens": list(item.screens)})
+                           "screens": list(item.screens), "key": item.key, "ref": item.ref})
             elif isinstance(item, Refused):
-                self.emit({"type": "message", "text": item.text, "buttons": [], "screens": []})
+                self.emit({"type": "message", "text": item.text, "buttons": [], "screens": [], "key": item.key,
+                           "ref": None, "refused": True})
             elif isinstance(item, Outcome):
                 self.emit({"type": "outcome", "outcome": item.outcome, "flags": list(item.flags)})
             elif isinstance(item, Photo):
@@ -116,13 +121,18 @@ class Simulator:
                 return
             if not line.strip():
                 continue
-            try:
-                item = self.parse(line)
-            except ValueError as exc:
-                self.emit({"type": "error", "message": str(exc)})
-                continue
-            if isinstance(item, timedelta):
-                await self.advance(item)
-            else:
-                self.show(await self.backline.handle(self.who, item))
-            self.emit({"type": "waiting"})
+            if await self.feed(line):
+                self.emit({"type": "waiting"})
+
+    async def feed(self, line: str) -> bool:
+        """Carry out one input line; False (after an error line) if it was not valid input."""
+        try:
+            item = self.parse(line)
+        except ValueError as exc:
+            self.emit({"type": "error", "message": str(exc)})
+            return False
+        if isinstance(item, timedelta):
+            await self.advance(item)
+        else:
+            self.show(await self.backline.handle(self.who, item))
+        return True

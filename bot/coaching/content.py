@@ -105,7 +105,9 @@ class Plan(_Model):
 
     measure_every: int = Field(ge=1, le=DAYS)
     measure_prompt: str = Field(min_length=1, max_length=120)
-    safety: str = Field(min_length=1, max_length=100)
+    safety: str = Field(min_length=1, max_length=260)
+    rescreen_after: int = Field(DAYS, ge=1, description="After this day the red-flag screen runs again "
+                                                         "before the next plan message")
     limits: Limits
     exercises: dict[Id, Exercise]
     habits: dict[Id, Annotated[str, Field(min_length=1, max_length=90)]]

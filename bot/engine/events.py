@@ -52,12 +52,16 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """Something to say; a question has buttons (maybe none, for typed answers) and a `ref`."""
+    """Something to say; a question has buttons (maybe none, for typed answers) and a `ref`.
+
+    `key` names the text it was made from, for tests and logs that must not hold the words.
+    """
 
     text: str
     buttons: tuple[Button, ...] = ()
     screens: tuple[str, ...] = ()
     ref: str | None = None
+    key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,7 @@ class Refused:
     """An input that was not accepted (a stale button, say); nothing changed."""
 
     text: str
+    key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,13 @@ from typing import Any
 
 @dataclass(slots=True)
 class Progress:
-    """Where the person is (flow, state, the flows to return to), what they answered, and what was found."""
+    """Where the person is (flow, state, the flows to return to), what they answered, and what was found.
+
+    `last_outcome` is the outcome of their last finished check; `noted` holds red flags they described
+    in their own words (or by a late press) that the screen has still to apply; `known` the answers
+    given to red-flag questions in this conversation ("flow.state": answer id); `asked` which red-flag
+    question each recent ref named, so that a late press on it can be applied.
+    """
 
     flow: str | None = None
     state: str | None = None
@@ -17,6 +23,10 @@ class Progress:
     outcome: str | None = None
     step: int = 0
     locale: str = "en"
+    last_outcome: str | None = None
+    noted: list[str] = field(default_factory=list)
+    known: dict[str, str] = field(default_factory=dict)
+    asked: dict[str, str] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -29,11 +39,17 @@ class Progress:
 
     def copy(self) -> Progress:
         return Progress(self.flow, self.state, [list(f) for f in self.stack], dict(self.answers),
-                        list(self.flags), self.outcome, self.step, self.locale)
+                        list(self.flags), self.outcome, self.step, self.locale, self.last_outcome,
+                        list(self.noted), dict(self.known), dict(self.asked))
+
+    def fresh(self) -> Progress:
+        """A new conversation: what outlives one (locale, refs, the last outcome, recent questions) kept."""
+        return Progress(step=self.step, locale=self.locale, last_outcome=self.last_outcome, asked=dict(self.asked))
 
     def to_dict(self) -> dict[str, Any]:
         return {"flow": self.flow, "state": self.state, "stack": self.stack, "answers": self.answers,
-                "flags": self.flags, "outcome": self.outcome, "step": self.step, "locale": self.locale}
+                "flags": self.flags, "outcome": self.outcome, "step": self.step, "locale": self.locale,
+                "last_outcome": self.last_outcome, "noted": self.noted, "known": self.known, "asked": self.asked}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Progress:

@@ -1,7 +1,6 @@
 """The engine: compiles each flow into one shared `transitions` Machine and moves progress through it."""
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from transitions import Machine
@@ -10,6 +9,7 @@ from bot.engine import replies
 from bot.engine.events import (Action, Answered, Button, Event, Interrupt, Message, Outcome, Output, Press,
                                Refused, Repeat, Start, Text)
 from bot.engine.progress import Progress
+from bot.engine.symptoms import Mentions, Recogniser
 from bot.flows.model import Answer, Flow, State
 
 if TYPE_CHECKING:
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 ADVANCE = "advance"
 RESUME = "resume"  # marks a stack frame left by an Interrupt: return there and ask again
+OTHERWISE = "otherwise"
+RECENT_QUESTIONS = 40  # red-flag questions remembered for late presses
 
 
 class _Cursor:
@@ -32,11 +34,23 @@ def _trigger(answer: str) -> str:
     return f"answer:{answer}"
 
 
+def _case(value: str) -> str:
+    return f"case:{value}"
+
+
+def positive(state: State, answer: Answer) -> bool:
+    """Whether `answer` reports the red flags `state` screens ("not sure" counts as yes)."""
+    return bool(state.screens) and (bool(answer.positive) or answer.id == "not_sure")
+
+
 def compile_flow(flow: Flow) -> Machine:
     """One Machine per flow, shared by everyone; it holds no person's state."""
     transitions = []
     for name, state in flow.states.items():
         transitions += [{"trigger": _trigger(a.id), "source": name, "dest": a.next} for a in state.options]
+        transitions += [{"trigger": _case(v), "source": name, "dest": d} for v, d in state.cases.items()]
+        if state.otherwise:
+            transitions.append({"trigger": OTHERWISE, "source": name, "dest": state.otherwise})
         if state.next and not state.options:
             transitions.append({"trigger": ADVANCE, "source": name, "dest": state.next})
     return Machine(model=None, states=list(flow.states), transitions=transitions, initial=flow.start,
@@ -52,16 +66,19 @@ class Engine:
         self._machines = {fid: compile_flow(flow) for fid, flow in self.flows.items()}
         self._asked: dict[tuple[str, str, str], tuple[str, tuple[Button, ...]]] = {}
         alerts = flowset.alerts
-        self._alert_flow = alerts.flow if alerts else None
-        self._alert = re.compile("|".join(rf"\b{re.escape(replies.normalize(p))}" for p in alerts.phrases)) \
-            if alerts else None
+        self._recheck = alerts.flow if alerts else None
+        self._screen = alerts.screen if alerts else None
+        self.recogniser = Recogniser(flowset.vocabularies.values()) if flowset.vocabularies else None
+        self._asks_flag = {flag: f"{self._screen}.{name}" for name, state in
+                           (self.flows[self._screen].states.items() if self._screen else ())
+                           for flag in state.screens}
 
     def handle(self, progress: Progress, event: Event) -> tuple[Progress, list[Output]]:
         p = progress.copy()
         out: list[Output] = []
         match event:
             case Start(flow):
-                p = Progress(locale=p.locale, step=p.step)  # refs keep counting: old buttons stay stale
+                p = p.fresh()  # refs keep counting: old buttons stay stale
                 self._goto(p, flow, self.flows[flow].start, out)
             case Press():
                 self._press(p, event, out)
@@ -79,6 +96,14 @@ class Engine:
         texts = self.flowset.texts.get(locale) or self.flowset.texts["en"]
         template = texts.get(key) or self.flowset.texts["en"][key]
         return template.format(**values) if values else template
+
+    def say(self, locale: str, key: str, **values: object) -> Message:
+        """A message of the text `key`."""
+        return Message(self.text(locale, key, **values), key=key)
+
+    def mentions(self, text: str) -> Mentions:
+        """The red-flag signs a message describes, in any language the vocabularies cover."""
+        return self.recogniser.read(text) if self.recogniser else Mentions()
 
     def _state(self, p: Progress) -> State:
         return self.flows[p.flow].states[p.state]
@@ -107,15 +132,29 @@ class Engine:
             state = self._state(p)
             kind = state.kind
             if kind == "question":
-                p.step += 1
-                out.append(self._question(p, state))
-                return
+                option = self._already_answered(p, state)
+                if option is None:
+                    p.step += 1
+                    if state.screens:
+                        self._remember(p)
+                    out.append(self._question(p, state))
+                    return
+                if positive(state, option):
+                    out.append(self.say(p.locale, "screen.noted"))
+                    self._record(p, state, option)
+                self._fire(p, _trigger(option.id))
+                continue
+            if kind == "switch":
+                value = {"last_outcome": p.last_outcome}[state.switch]
+                self._fire(p, _case(value) if value in state.cases else ADVANCE)
+                continue
             if state.say:
-                out.append(Message(self.text(p.locale, state.say)))
+                out.append(self.say(p.locale, state.say))
             if state.action:
                 out.append(Action(state.action, dict(p.answers)))
             if kind == "outcome":
-                p.outcome = state.outcome
+                p.outcome = p.last_outcome = state.outcome
+                p.noted.clear()
                 out.append(Outcome(state.outcome, tuple(p.flags)))
             if kind == "use":
                 p.stack.append([p.flow, p.state])
@@ -130,7 +169,40 @@ class Engine:
             else:
                 p.flow = p.state = None
                 p.stack.clear()
+                p.known.clear()
                 return
+
+    def _already_answered(self, p: Progress, state: State) -> Answer | None:
+        """A red-flag question answered by what the person said: a sign they described counts as its
+        positive answer; a question that could lead to nothing more urgent than a sign described is
+        passed over; otherwise an answer given to it earlier in this conversation stands."""
+        if not state.screens:
+            return None
+        if set(state.screens) & set(p.noted):
+            return next(a for a in state.options if positive(state, a))
+        known = p.known.get(f"{p.flow}.{p.state}")
+        if p.noted and known is None and max(map(self._urgency, state.screens)) <= max(map(self._urgency, p.noted)):
+            known = "no"  # not recorded: the question was not asked
+        return next((a for a in state.options if a.id == known), None)
+
+    def _urgency(self, flag: str) -> int:
+        clinical = self.flowset.clinical
+        return clinical.urgency(clinical.flag_outcome(flag))
+
+    def _remember(self, p: Progress) -> None:
+        p.asked[p.ref] = f"{p.flow}.{p.state}"
+        while len(p.asked) > RECENT_QUESTIONS:
+            del p.asked[next(iter(p.asked))]
+
+    def _note(self, p: Progress, flags: set[str], out: list[Output]) -> None:
+        """Red flags the person reported outside their question: the screen runs again (restarted if
+        it is open), where the question that screens them counts as a yes and the more urgent ones
+        before it are still asked."""
+        p.noted += sorted(f for f in flags if f not in p.noted)
+        if p.flow == self._screen:
+            self._goto(p, self._screen, self.flows[self._screen].start, out)
+        else:
+            self._interrupt(p, self._recheck, out)
 
     def _question(self, p: Progress, state: State) -> Message:
         key = (p.locale, p.flow, p.state)
@@ -139,7 +211,7 @@ class Engine:
             buttons = tuple(Button(a.id, self._label(p, a)) for a in state.options) + tuple(
                 Button(f"c{i}", _choice_label(state, c)) for i, c in enumerate(state.choices))
             asked = self._asked[key] = (self.text(p.locale, state.say), buttons)
-        return Message(asked[0], asked[1], state.screens, p.ref)
+        return Message(asked[0], asked[1], state.screens, p.ref, state.say)
 
     def _label(self, p: Progress, answer: Answer) -> str:
         return self.text(p.locale, answer.label or f"answer.{answer.id}")
@@ -148,24 +220,46 @@ class Engine:
         state = self._state(p) if p.active else None
         option = next((a for a in state.options if a.id == press.answer), None) if state else None
         picked = _picked(state, press.answer) if state else None
-        if (option is None and picked is None) or press.ref not in (None, p.ref):
-            out.append(Refused(self.text(p.locale, "hint.stale")))
+        if press.ref not in (None, p.ref):
+            self._late(p, press, out)
+        elif option is None and picked is None:
+            out.append(Refused(self.text(p.locale, "hint.stale"), "hint.stale"))
         elif option is not None:
             self._answer(p, state, option, option.id, self._label(p, option), out)
         else:
             self._answer(p, state, None, picked, _choice_label(state, picked), out)
 
-    def _mentions_symptom(self, text: str) -> bool:
-        return bool(self._alert and self._alert.search(replies.normalize(text)))
+    def _late(self, p: Progress, press: Press, out: list[Output]) -> None:
+        """A press on an earlier question: a yes or "not sure" to a red-flag question is applied
+        (it can only make things more urgent); anything else is refused as stale."""
+        flow, _, name = p.asked.get(press.ref, "").partition(".")
+        state = self.flows[flow].states.get(name) if flow in self.flows else None
+        option = next((a for a in state.options if a.id == press.answer), None) if state else None
+        if option is None or not positive(state, option) or self._screen is None:
+            out.append(Refused(self.text(p.locale, "hint.stale"), "hint.stale"))
+            return
+        out.append(self.say(p.locale, "screen.late"))
+        self._note(p, set(state.screens), out)
 
     def _typed(self, p: Progress, text: str, out: list[Output]) -> None:
-        if self._mentions_symptom(text):  # never taken as an answer: the whole screen runs again
-            self._interrupt(p, self._alert_flow, out)
+        mentions = self.mentions(text)
+        if mentions.positive:  # a sign described is never taken as an answer to another question
+            self._note(p, set(mentions.positive), out)
             return
-        if not p.active:
-            out.append(Refused(self.text(p.locale, "hint.idle")))
+        last = next((q for q, a in reversed(p.known.items()) if a == "no"), None)
+        if last is not None and replies.corrects(text):  # "I meant yes to the last one"
+            out.append(self.say(p.locale, "screen.late"))
+            self._note(p, set(self._at(last).screens), out)
             return
-        state = self._state(p)
+        state = self._state(p) if p.active else None
+        if mentions and not (state and self._answers_for(p, state, mentions)):
+            self._recheck_denied(p, mentions, out)
+            return
+        if state is None:
+            out.append(Refused(self.text(p.locale, "hint.idle"), "hint.idle"))
+            return
+        if mentions:  # in the screen: the words that name a sign are no answer; read what is left
+            text = self.recogniser.remainder(text)
         if state.ask == "yes_no":
             found = replies.yes_no(text)
             option = next((a for a in state.options if a.id == found), None)
@@ -186,14 +280,36 @@ class Engine:
             value = replies.time_zone(text)
         elif state.ask == "text" and text.strip():
             value = text.strip()
+        if value is None and state.otherwise:
+            out.append(Answered(p.ref, text.strip()[:64]))
+            self._fire(p, OTHERWISE)
+            self._settle(p, out)
+            return
         if value is None:
             hint = self.text(p.locale, f"hint.{state.ask}", min=f"{state.min:g}", max=f"{state.max:g}") \
                 if state.ask == "number" else self.text(p.locale, f"hint.{state.ask}")
-            out += [Message(hint), self._question(p, state)]
+            out += [Message(hint, key=f"hint.{state.ask}"), self._question(p, state)]
             return
         unit = f" {self.text(p.locale, state.unit)}" if state.unit else ""
         label = _choice_label(state, value) if state.ask == "timezone" else f"{value}{unit}"
         self._answer(p, state, None, value, label, out)
+
+    def _at(self, where: str) -> State:
+        flow, _, name = where.partition(".")
+        return self.flows[flow].states[name]
+
+    def _recheck_denied(self, p: Progress, mentions: Mentions, out: list[Output]) -> None:
+        """A denied sign is asked about again, and a sign that names no flag re-runs the whole screen:
+        the answers they could change are forgotten before the re-check."""
+        if mentions.unspecific:
+            p.known.clear()
+        for flag in mentions.negated:
+            p.known.pop(self._asks_flag.get(flag, ""), None)
+        self._interrupt(p, self._recheck, out)
+
+    def _answers_for(self, p: Progress, state: State, mentions: Mentions) -> bool:
+        """Whether a message that denies signs (or names none) is read as an answer: inside the screen."""
+        return p.flow == self._screen and bool(state.ask)
 
     def _answer(self, p: Progress, state: State, option: Answer | None, value: object, label: str,
                 out: list[Output]) -> None:
@@ -201,12 +317,21 @@ class Engine:
         out.append(Answered(p.ref, label))
         if state.store:
             p.answers[state.store] = value
-        if state.screens and option and (option.positive or option.id == "not_sure"):
-            p.flags += [f for f in state.screens if f not in p.flags]
-        if option and option.action:
-            out.append(Action(option.action, dict(p.answers)))
+        if option is not None:
+            self._record(p, state, option)
+            if option.action:
+                out.append(Action(option.action, dict(p.answers)))
         self._fire(p, _trigger(option.id) if option else ADVANCE)
         self._settle(p, out)
+
+    def _record(self, p: Progress, state: State, option: Answer) -> None:
+        """Remember a red-flag question's answer, and the flags a positive one reports."""
+        if not state.screens:
+            return
+        p.known[f"{p.flow}.{p.state}"] = option.id
+        if positive(state, option):
+            reported = [f for f in state.screens if f in p.noted] or list(state.screens)
+            p.flags += [f for f in reported if f not in p.flags]
 
 
 def _choice_label(state: State, value: str) -> str:

@@ -7,13 +7,15 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.clinical import Clinical, load_clinical
-from bot.flows.model import Alerts, Flow
+from bot.flows.model import Alerts, Flow, QuestionRules, Vocabulary
 from bot.flows.validation import check
 from bot.sourcefile import Source, SourceError, load_source
 
 CLINICAL_FILE = "red-flags.yaml"
 ALERTS_FILE = "alerts.yaml"
 TEXTS_DIR = "texts"
+SYMPTOMS_DIR = "symptoms"
+RULES_FILE = "question-rules.yaml"
 
 
 @dataclass
@@ -27,6 +29,9 @@ class FlowSet:
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
     text_sources: dict[str, Source] = field(default_factory=dict)
+    vocabularies: dict[str, Vocabulary] = field(default_factory=dict)
+    vocabulary_sources: dict[str, Source] = field(default_factory=dict)
+    question_rules: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 class FlowsInvalid(Exception):
@@ -83,7 +88,26 @@ def read_flowset(path: Path, base: Path | None = None) -> tuple[FlowSet | None, 
             problems.append(exc)
         except ValidationError as exc:
             problems.extend(validation_problems(flowset.alerts_source, exc))
-    files = [f for f in sorted(folder.glob("*.yaml")) if f.name not in (CLINICAL_FILE, ALERTS_FILE)]
+    for file in sorted((folder / SYMPTOMS_DIR).glob("*.yaml")):
+        try:
+            source = load_source(file)
+            vocabulary = Vocabulary.model_validate(source.data)
+        except SourceError as exc:
+            problems.append(exc)
+            continue
+        except ValidationError as exc:
+            problems.extend(validation_problems(source, exc))
+            continue
+        flowset.vocabularies[vocabulary.locale] = vocabulary
+        flowset.vocabulary_sources[vocabulary.locale] = source
+    if (folder / RULES_FILE).exists():
+        try:
+            flowset.question_rules = QuestionRules.model_validate(load_source(folder / RULES_FILE).data).root
+        except SourceError as exc:
+            problems.append(exc)
+        except ValidationError as exc:
+            problems.extend(validation_problems(load_source(folder / RULES_FILE), exc))
+    files = [f for f in sorted(folder.glob("*.yaml")) if f.name not in (CLINICAL_FILE, ALERTS_FILE, RULES_FILE)]
     if not path.is_dir():  # the given file first, so that it replaces its namesake in `base`
         files = [path] + [f for f in files if f.resolve() != path.resolve()]
     for file in files:

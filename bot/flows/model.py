@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 NAME = r"^[a-z][a-z0-9_]*$"
 TEXT_KEY = r"^[a-z][a-z0-9_.]*$"
 
 QuestionKind = Literal["yes_no", "choice", "number", "text", "time", "timezone"]
+Fact = Literal["last_outcome"]
 YES_NO = ("yes", "no", "not_sure")
 
 
@@ -39,8 +40,13 @@ class State(_Model):
     max: float | None = None
     unit: str | None = Field(None, pattern=TEXT_KEY, description="Text key of the unit")
     choices: tuple[str, ...] = Field((), description="Buttons of a time (HH:MM) or timezone (IANA name) question")
+    otherwise: str | None = Field(None, description="Where typed words that answer none of the buttons go "
+                                                    "(instead of a hint and the question again)")
     outcome: str | None = Field(None, description="Triage outcome given on entering this state")
     use: str | None = Field(None, description="Id of a flow to run here; it returns to `next`")
+    switch: Fact | None = Field(None, description="A fact about the person to branch on: last_outcome is the "
+                                                  "outcome of their last finished check (none before one)")
+    cases: dict[str, str] = Field({}, description="With switch: the state to go to for each value; others go to next")
     action: str | None = Field(None, description="Action carried out on entering this state")
     next: str | None = None
     end: bool = Field(False, description="The conversation ends here")
@@ -48,13 +54,15 @@ class State(_Model):
 
     @property
     def kind(self) -> str:
-        """question, outcome, use, end, return or message."""
+        """question, outcome, use, switch, end, return or message."""
         if self.ask:
             return "question"
         if self.outcome:
             return "outcome"
         if self.use:
             return "use"
+        if self.switch:
+            return "switch"
         if self.end:
             return "end"
         if self.return_:
@@ -75,7 +83,8 @@ class State(_Model):
 
     def targets(self) -> list[str]:
         """States this one can move to within its flow."""
-        return [a.next for a in self.options] + ([self.next] if self.next else [])
+        return ([a.next for a in self.options] + list(self.cases.values()) + ([self.next] if self.next else [])
+                + ([self.otherwise] if self.otherwise else []))
 
 
 class Flow(_Model):
@@ -88,10 +97,31 @@ class Flow(_Model):
 
 
 class Alerts(_Model):
-    """Symptom phrases that, typed at any time, start `flow` (the red-flag screen again)."""
+    """What a sign typed in a person's own words starts: `screen` again inside it, `flow` elsewhere."""
 
-    flow: str = Field(pattern=NAME)
-    phrases: tuple[str, ...] = Field(min_length=1)
+    flow: str = Field(pattern=NAME, description="Run on a sign typed outside the screen (the screen again)")
+    screen: str = Field(pattern=NAME, description="The red-flag screen; a sign typed in it restarts it")
+
+
+class Vocabulary(_Model):
+    """One language's words for red-flag signs (symptoms/<locale>.yaml); see bot.engine.symptoms."""
+
+    locale: str = Field(pattern=r"^[a-z]{2}$")
+    negations: tuple[str, ...] = Field(min_length=1, description="Words that deny a sign that follows them")
+    contrasts: tuple[str, ...] = Field((), description="Words that end a negation's reach (but, though)")
+    others: tuple[str, ...] = Field((), description="Words for someone else (dad, friend, cat): a sign said of "
+                                                    "them, with no word for oneself between, is not the person's")
+    selves: tuple[str, ...] = Field((), description="Words for oneself (I, my, me) that end the reach of `others`")
+    idioms: tuple[str, ...] = Field((), description="Everyday phrases that contain a sign's words but mean "
+                                                    "something else (pins and needles waiting, cancer research)")
+    words: dict[str, tuple[str, ...]] = Field({}, description="Word classes that phrases use as {name}, such as "
+                                                              "{body} or {pain}")
+    flags: dict[str, tuple[str, ...]] = Field(description="Phrases per red-flag id")
+    unspecific: tuple[str, ...] = Field((), description="Phrases of a symptom that names no flag")
+
+
+class QuestionRules(RootModel[dict[str, dict[Literal["hidden_conditions"], list[str]]]]):
+    """Per language, phrases that make one red-flag sign depend on another (question-rules.yaml)."""
 
 
 def flow_json_schema() -> dict:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from bot.flows.load import FlowSet
 
 ACTIONS = frozenset({"accept_coaching", "decline_coaching", "enrol", "set_time", "set_zone", "record_measurement",
-                     "hold_plan", "resume_plan"})
+                     "hold_plan", "resume_plan", "record_clearance"})
 TRIAGE_FLOW = "triage"
 # Texts the code says itself (hints, commands, errors); every locale must have them.
 CODE_TEXTS = (
@@ -26,7 +26,8 @@ CODE_TEXTS = (
     "coaching.not_enrolled", "coaching.paused", "coaching.resumed", "coaching.already_active", "coaching.flagged",
     "coaching.flag_paused", "coaching.checking", "checkin.done", "checkin.skipped", "checkin.worse", "checkin.symptom",
     "checkin.thanks_done", "checkin.thanks_skipped", "measure.recorded", "progress.none", "progress.summary",
-    "progress.chart_title", "progress.chart_axis", "progress.chart_caption",
+    "progress.chart_title", "progress.chart_axis", "progress.chart_caption", "screen.noted", "screen.late",
+    "plan.rescreen", "plan.rescreen_start",
 )
 
 
@@ -36,8 +37,12 @@ def check(flowset: FlowSet) -> list[SourceError]:
     for flow in flowset.flows.values():
         problems += _check_flow(flowset, flow)
     problems += _check_uses(flowset)
-    if flowset.alerts and flowset.alerts.flow not in flowset.flows:
-        problems.append(flowset.alerts_source.error(("flow",), f"alerts start unknown flow {flowset.alerts.flow!r}"))
+    if flowset.alerts:
+        for key in ("flow", "screen"):
+            if getattr(flowset.alerts, key) not in flowset.flows:
+                problems.append(flowset.alerts_source.error(
+                    (key,), f"alerts name unknown {key} {getattr(flowset.alerts, key)!r}"))
+    problems += _check_vocabularies(flowset)
     for locale, source in flowset.text_sources.items():
         missing = [k for k in CODE_TEXTS if k not in source.data]
         if missing:
@@ -61,8 +66,13 @@ def _check_flow(flowset: FlowSet, flow: Flow) -> list[SourceError]:
         for i, answer in enumerate(state.options):
             if answer.next not in flow.states:
                 problem(at + ("answers", i, "next"), f"state {name!r}: answer {answer.id!r} goes to unknown state {answer.next!r}")
+        for value, target in state.cases.items():
+            if target not in flow.states:
+                problem(at + ("cases", value), f"state {name!r}: case {value!r} goes to unknown state {target!r}")
         if state.next and state.next not in flow.states:
             problem(at + ("next",), f"state {name!r}: next names unknown state {state.next!r}")
+        if state.otherwise and state.otherwise not in flow.states:
+            problem(at + ("otherwise",), f"state {name!r}: otherwise names unknown state {state.otherwise!r}")
         for key, loc in _text_keys(state):
             for locale, texts in flowset.texts.items():
                 if key not in texts:
@@ -84,7 +94,7 @@ def _state_rules(flowset: FlowSet, state: State) -> list[tuple[str, tuple]]:
     """(message, location within the state) for each broken rule of one state."""
     out: list[tuple[str, tuple]] = []
     kinds = [k for k, on in (("ask", state.ask), ("outcome", state.outcome), ("use", state.use),
-                             ("end", state.end), ("return", state.return_)) if on]
+                             ("switch", state.switch), ("end", state.end), ("return", state.return_)) if on]
     if len(kinds) > 1:
         out.append((f"a state is one kind of thing, but this has {' and '.join(kinds)}", (kinds[1],)))
         return out
@@ -93,7 +103,7 @@ def _state_rules(flowset: FlowSet, state: State) -> list[tuple[str, tuple]]:
         out.append(("only yes_no and choice questions have answers", ("answers",)))
     if state.screens and state.ask not in ("yes_no", "choice"):
         out.append(("only yes_no and choice questions can screen red flags", ("screens",)))
-    if kind in ("message", "use") and not state.next:
+    if kind in ("message", "use", "switch") and not state.next:
         out.append((f"a {kind} state needs next", ()))
     if kind in ("end", "return") and state.next:
         out.append((f"an {kind} state cannot have next", ("next",)))
@@ -135,6 +145,14 @@ def _state_rules(flowset: FlowSet, state: State) -> list[tuple[str, tuple]]:
             out.append((f"unknown outcome {state.outcome!r}", ("outcome",)))
         elif state.next and not flowset.clinical.enrols(state.outcome):
             out.append((f"the {state.outcome!r} outcome ends the conversation; it cannot have next", ("next",)))
+    if state.otherwise and (state.ask not in ("yes_no", "choice") or state.screens):
+        out.append(("only a yes_no or choice question that screens no red flag has otherwise (a red-flag "
+                    "question asks again)", ("otherwise",)))
+    if state.cases and not state.switch:
+        out.append(("only a switch state has cases", ("cases",)))
+    for value in state.cases:
+        if value not in flowset.clinical.outcome_ids:
+            out.append((f"case {value!r} is not an outcome of red-flags.yaml", ("cases", value)))
     if state.use and state.use not in flowset.flows:
         out.append((f"uses unknown flow {state.use!r}", ("use",)))
     if state.action and state.action not in ACTIONS:
@@ -181,6 +199,23 @@ def _reachable(flow: Flow, start: list[str]) -> set[str]:
         seen.add(name)
         todo += flow.states[name].targets()
     return seen
+
+
+def _check_vocabularies(flowset: FlowSet) -> list[SourceError]:
+    """Symptom vocabularies name known flags, give every flag words, and have no empty phrase."""
+    problems: list[SourceError] = []
+    for locale, vocabulary in flowset.vocabularies.items():
+        source = flowset.vocabulary_sources[locale]
+        for flag, phrases in vocabulary.flags.items():
+            if flag not in flowset.clinical.flag_ids:
+                problems.append(source.error(("flags", flag), f"unknown red flag {flag!r} (see red-flags.yaml)"))
+            for i, phrase in enumerate(phrases):
+                if not replies.normalize(phrase.replace("*", "").replace("{n}", "1")):
+                    problems.append(source.error(("flags", flag, i), f"phrase {phrase!r} has no words"))
+        missing = [f for f in flowset.clinical.flag_ids if not vocabulary.flags.get(f)]
+        if missing:
+            problems.append(source.error(("flags",), f"no words for red flags: {', '.join(missing)}"))
+    return problems
 
 
 def _check_uses(flowset: FlowSet) -> list[SourceError]:

@@ -27,6 +27,7 @@ class Enrolment:
     profile: dict[str, Any]
     next_day: int | None
     next_due: datetime | None
+    rescreened_at: datetime | None = None
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Due:
     day: int
     local_date: date
     profile: dict[str, Any]
+    rescreened: bool = False  # the screen ran again after the six weeks
 
 
 def enrolment(conn: sa.Connection, person_id: int, lock: bool = False) -> Enrolment | None:
@@ -51,7 +53,7 @@ def enrolment(conn: sa.Connection, person_id: int, lock: bool = False) -> Enrolm
     if row is None:
         return None
     return Enrolment(row.person_id, row.status, row.delivery_time, row.time_zone, row.profile or {},
-                     row.next_day, _aware(row.next_due))
+                     row.next_day, _aware(row.next_due), _aware(row.rescreened_at))
 
 
 def save_enrolment(conn: sa.Connection, person_id: int, now: datetime, **values: Any) -> None:
@@ -114,7 +116,7 @@ def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str,
 def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list) -> list[Due]:
     query = (sa.select(enrolments.c.person_id, enrolments.c.next_day, enrolments.c.next_due,
                        enrolments.c.delivery_time, enrolments.c.time_zone, enrolments.c.profile,
-                       people.c.channel, people.c.external_id)
+                       enrolments.c.rescreened_at, people.c.channel, people.c.external_id)
              .join(people, people.c.id == enrolments.c.person_id)
              .where(enrolments.c.status == "active", enrolments.c.next_due <= now, *who)
              .order_by(enrolments.c.next_due).limit(limit))
@@ -131,7 +133,7 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list) 
         if due <= now:
             sending.append(_delivery_row(row.person_id, day, local, due, "sending", now))
             claims[row.person_id] = Due(0, row.person_id, row.channel, row.external_id, day, local,
-                                        row.profile or {})
+                                        row.profile or {}, row.rescreened_at is not None)
             day, (local, due) = day + 1, following(day, local, at, zone)
         advanced.append({"b_pid": row.person_id, "b_day": day, "b_due": due})
     if skipped:
@@ -148,7 +150,7 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list) 
 
 def _reclaim_stale(conn: sa.Connection, now: datetime, limit: int, who: list) -> list[Due]:
     query = (sa.select(deliveries, enrolments.c.status.label("plan_status"), enrolments.c.time_zone,
-                       enrolments.c.profile, people.c.channel, people.c.external_id)
+                       enrolments.c.profile, enrolments.c.rescreened_at, people.c.channel, people.c.external_id)
              .join(enrolments, enrolments.c.person_id == deliveries.c.person_id)
              .join(people, people.c.id == deliveries.c.person_id)
              .where(deliveries.c.status == "sending", deliveries.c.claimed_at < now - STALE_CLAIM, *who)
@@ -162,7 +164,7 @@ def _reclaim_stale(conn: sa.Connection, now: datetime, limit: int, who: list) ->
             continue
         conn.execute(deliveries.update().where(deliveries.c.id == row.id).values(claimed_at=now))
         claimed.append(Due(row.id, row.person_id, row.channel, row.external_id, row.day, row.local_date,
-                           row.profile or {}))
+                           row.profile or {}, row.rescreened_at is not None))
     return claimed
 
 

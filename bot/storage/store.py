@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.engine.progress import Progress
-from bot.storage.tables import deliveries, insert_new, people, triage_results
+from bot.storage.tables import clearances, deliveries, insert_new, people, triage_results
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 0x6261636B  # one migrator at a time on a shared database
@@ -97,6 +97,11 @@ class Turn:
     def record_outcome(self, outcome: str, flags: list[str]) -> None:
         self.conn.execute(triage_results.insert().values(
             person_id=self.person.id, outcome=outcome, flags=list(flags), at=self.now))
+
+    def record_clearance(self, after_outcome: str) -> None:
+        """The person said a professional has seen them since `after_outcome` and cleared exercise."""
+        self.conn.execute(clearances.insert().values(person_id=self.person.id, after_outcome=after_outcome,
+                                                     at=self.now))
 
 
 class Store:

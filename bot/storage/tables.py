@@ -33,6 +33,14 @@ triage_results = sa.Table(
     sa.Column("at", Time, nullable=False),
 )
 
+clearances = sa.Table(
+    "clearances", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("after_outcome", sa.String(16), nullable=False),
+    sa.Column("at", Time, nullable=False),
+)
+
 enrolments = sa.Table(
     "enrolments", metadata,
     sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
@@ -43,6 +51,7 @@ enrolments = sa.Table(
     sa.Column("profile", Json, nullable=True),
     sa.Column("next_day", sa.Integer, nullable=True),
     sa.Column("next_due", Time, nullable=True),
+    sa.Column("rescreened_at", Time, nullable=True),
     sa.Index("ix_enrolments_due", "status", "next_due"),
 )
 

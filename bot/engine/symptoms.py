@@ -1,0 +1,225 @@
+"""Noticing red-flag signs in a person's own words, in any language the vocabularies cover.
+
+A vocabulary (flows/symptoms/<locale>.yaml) lists phrases per red flag. Text and phrases are
+normalised (`replies.normalize`) and every word is stemmed with that language's Snowball stemmer.
+A phrase matches when its words occur in order with at most `GAP` other words between them. A
+word ending in `*` matches as a prefix, `{n}` matches any number and `{name}` any word of the
+vocabulary's word class `name` (such as {body} or {pain}). A misspelt word matches
+within a small edit distance (rapidfuzz), but only when it is not itself a common word of that
+language (wordfreq), so "fewer" never reads as "fever" nor "seeing" as "peeing". A negation
+shortly before a match, with no contrast word between ("no fever but..."), makes it a denied
+mention: denied signs are re-checked rather than dropped. A sign said of someone else ("my dad
+had a heart attack", with no word for oneself between) and one overlapping an everyday idiom ("on
+pins and needles waiting for my results", "12 cm") are not the person's. Every vocabulary reads every message.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import snowballstemmer
+import wordfreq
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import extract
+
+from bot.engine.replies import normalize
+from bot.flows.model import Vocabulary
+
+GAP = 2  # other words allowed between two words of a phrase
+NEGATION_REACH = 3  # words before a match that a negation reaches across
+COMMON = 3.0  # zipf frequency from which a word is a real word, never a typo
+UNSPECIFIC = "*"
+_LANGUAGES = {"en": "english", "es": "spanish", "de": "german"}
+_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
+_CLASS = re.compile(r"^\{([a-z_]+)\}$")
+_SENTENCE = re.compile(r"[.!?;:\n]+(?!\d)")
+BOUNDARY = "|"  # between sentences: ends a negation's reach, and no phrase spans it
+IDIOM = "!"
+
+
+@dataclass(frozen=True, slots=True)
+class Mentions:
+    """What a message says about red-flag signs: reported, denied, and symptoms naming no flag."""
+
+    positive: frozenset[str] = frozenset()
+    negated: frozenset[str] = frozenset()
+    unspecific: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.positive or self.negated or self.unspecific)
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """One word of a phrase: a stem, a prefix (`*`), any number (`{n}`), or a word class (`{body}`)."""
+
+    text: str
+    stem: str
+    prefix: bool = False
+    number: bool = False
+    cls: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    flag: str  # UNSPECIFIC for a symptom that names no flag
+    words: tuple[_Word, ...]
+
+
+class _Language:
+    """One vocabulary compiled: its phrases, and which phrase words each message word matches."""
+
+    def __init__(self, vocabulary: Vocabulary):
+        self.locale = vocabulary.locale
+        self._stemmer = snowballstemmer.stemmer(_LANGUAGES.get(vocabulary.locale, "english"))
+        self.negations = frozenset(normalize(w) for w in vocabulary.negations)
+        self.contrasts = frozenset(normalize(w) for w in vocabulary.contrasts)
+        self.others = frozenset(normalize(w) for w in vocabulary.others)
+        self.selves = frozenset(normalize(w) for w in vocabulary.selves)
+        self._classes = {name: [self._compile(w) for w in words] for name, words in vocabulary.words.items()}
+        pairs = [(flag, p) for flag, phrases in vocabulary.flags.items() for p in phrases]
+        pairs += [(UNSPECIFIC, p) for p in vocabulary.unspecific] + [(IDIOM, p) for p in vocabulary.idioms]
+        self.phrases = [_Phrase(flag, self._compile(text)) for flag, text in pairs]
+        self.phrases = [p for p in self.phrases if p.words]
+        members = [w for forms in self._classes.values() for form in forms for w in form]
+        words = {w for p in self.phrases for w in p.words if not w.number and not w.cls} | set(members)
+        self._stems = {w.stem for w in words if not w.prefix}
+        self._prefixes = sorted({w.text for w in words if w.prefix})
+        self._long = sorted({w.text for w in words if not w.prefix and len(w.text) >= 5})
+        self.matches = functools.lru_cache(maxsize=50_000)(self._matches)
+
+    def stem(self, word: str) -> str:
+        return self._stemmer.stemWord(word)
+
+    def _compile(self, phrase: str) -> tuple[_Word, ...]:
+        out = []
+        for raw in phrase.split():
+            if raw == "{n}":
+                out.append(_Word("", "", number=True))
+                continue
+            if _CLASS.match(raw):
+                out.append(_Word("", "", cls=raw[1:-1]))
+                continue
+            text = normalize(raw.rstrip("*"))
+            for part in text.split():
+                out.append(_Word(part, part if raw.endswith("*") else self.stem(part), prefix=raw.endswith("*")))
+        return tuple(out)
+
+    def _matches(self, token: str) -> frozenset[str]:
+        """Keys of the phrase words `token` matches: stems, prefixes, and "#" for a number."""
+        if token == BOUNDARY:
+            return _END
+        if _NUMBER.match(token):
+            return frozenset({"#"} | ({token} & self._stems))
+        found = {s for s in (self.stem(token),) if s in self._stems}
+        found |= {f"{p}*" for p in self._prefixes if token.startswith(p)}
+        if len(token) >= 5 and wordfreq.zipf_frequency(token, self.locale, wordlist="small") < COMMON:
+            for text, _, _ in extract(token, self._long, scorer=OSA.distance,
+                                      score_cutoff=_allowed(token), limit=3):
+                found.add(self.stem(text))
+            found |= {f"{p}*" for p in self._prefixes if len(p) >= 5
+                      and OSA.distance(token[:len(p)], p) <= 1}
+        found |= {f"{{{name}}}" for name, forms in self._classes.items()
+                  if any(len(form) == 1 and _key(form[0]) in found for form in forms)}
+        return frozenset(found)
+
+
+_END = frozenset({BOUNDARY})
+
+
+def _allowed(token: str) -> int:
+    """Edits forgiven in a misspelt word: one, or two in a long word."""
+    return 2 if len(token) >= 9 else 1
+
+
+def _key(word: _Word) -> str:
+    if word.cls:
+        return f"{{{word.cls}}}"
+    return "#" if word.number else f"{word.text}*" if word.prefix else word.stem
+
+
+class Recogniser:
+    """Reads messages against every vocabulary; pure, and cached per word."""
+
+    def __init__(self, vocabularies: Iterable[Vocabulary]):
+        self._languages = [_Language(v) for v in vocabularies]
+
+    def read(self, text: str) -> Mentions:
+        positive: set[str] = set()
+        negated: set[str] = set()
+        for flag, _, denied in self._scan(_tokens(text)):
+            if flag != IDIOM:
+                (negated if denied else positive).add(flag)
+        negated -= positive
+        unspecific = UNSPECIFIC in positive or UNSPECIFIC in negated
+        return Mentions(frozenset(positive - {UNSPECIFIC}), frozenset(negated - {UNSPECIFIC}), unspecific)
+
+    def remainder(self, text: str) -> str:
+        """The normalised message without the words of any sign it mentions, to read the rest as an answer."""
+        tokens = _tokens(text)
+        drop = {i for _, positions, _ in self._scan(tokens) for i in positions}
+        return " ".join(t for i, t in enumerate(tokens) if i not in drop and t != BOUNDARY)
+
+    def _scan(self, tokens: list[str]) -> Iterable[tuple[str, list[int], bool]]:
+        """(flag, positions, denied) for every phrase match in the normalised `tokens`."""
+        for language in self._languages:
+            keys = [language.matches(t) for t in tokens]
+            found = []
+            for phrase in language.phrases:
+                first = _key(phrase.words[0])
+                for start in (i for i, k in enumerate(keys) if first in k):
+                    positions = _positions(phrase, keys, start)
+                    if positions and not _of_someone_else(language, tokens, start):
+                        found.append((phrase.flag, positions, _denied(language, tokens, start)))
+            idioms = set().union(*(p for flag, p, _ in found if flag == IDIOM))
+            yield from (m for m in found if m[0] == IDIOM or not idioms & set(m[1]))
+
+
+def _tokens(text: str) -> list[str]:
+    """The normalised words of `text`, with a BOUNDARY between sentences."""
+    out: list[str] = []
+    for sentence in _SENTENCE.split(text):
+        words = normalize(sentence).split()
+        if words:
+            out += ([BOUNDARY] if out else []) + words
+    return out
+
+
+def _positions(phrase: _Phrase, keys: list[frozenset[str]], start: int) -> list[int]:
+    """Positions of a match of `phrase` starting at `start` (empty if none): each word within GAP of the last."""
+    def search(word: int, at: int) -> list[int] | None:
+        if word == len(phrase.words):
+            return []
+        key = _key(phrase.words[word])
+        for i in range(at, min(at + GAP + 1, len(keys))):
+            if keys[i] is _END:
+                return None
+            if key in keys[i]:
+                rest = search(word + 1, i + 1)
+                if rest is not None:
+                    return [i] + rest
+        return None
+    found = search(1, start + 1) if _key(phrase.words[0]) in keys[start] else None
+    return [start] + found if found is not None else []
+
+
+def _of_someone_else(language: _Language, tokens: list[str], start: int) -> bool:
+    """A word for someone else within reach before `start`, with no word for oneself after it."""
+    for token in reversed(tokens[max(0, start - NEGATION_REACH):start]):
+        if token in language.selves or token == BOUNDARY:
+            return False
+        if token in language.others:
+            return True
+    return False
+
+
+def _denied(language: _Language, tokens: list[str], start: int) -> bool:
+    """A negation within reach before `start`, with no contrast word after it."""
+    for token in reversed(tokens[max(0, start - NEGATION_REACH):start]):
+        if token in language.contrasts or token == BOUNDARY:
+            return False
+        if token in language.negations:
+            return True
+    return False
