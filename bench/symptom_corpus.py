@@ -1,6 +1,6 @@
 """How well the symptom recogniser reads the labelled corpus (tests/data/symptoms/*.yaml).
 
-Run: python bench/symptom_corpus.py [--misses]
+Run: python bench/symptom_corpus.py [--misses] [--corpus tests/data/symptoms-heldout]
 Targets (clinical v2 issue): recall 100% for every emergency and urgent flag; false alarms on
 ordinary chat under 5%. A sign counts as caught when the flags recognised route the person at least
 as urgently as its row ("exact" also needs the labelled flag itself); a denied sign, or one that
@@ -84,9 +84,10 @@ def score(engine: Engine, cases: list[dict]) -> Score:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--misses", action="store_true", help="list every case missed or falsely flagged")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="a folder of corpus files (default: %(default)s)")
     args = parser.parse_args()
     engine = Engine(load_flows())
-    cases = load_corpus()
+    cases = load_corpus(args.corpus)
     started = time.perf_counter()
     result = score(engine, cases)
     took = time.perf_counter() - started

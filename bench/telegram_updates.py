@@ -108,8 +108,10 @@ def script(engine: Engine, inputs: int) -> tuple[list[Step], dict]:
 
 
 def reached(stored: dict | None, expected: dict) -> bool:
-    """Same place and answers; `step` only numbers the questions asked (button refs), so it is left out."""
-    return stored is not None and all(stored.get(key) == value for key, value in expected.items() if key != "step")
+    """Same place and answers; `step` and `asked` only number the questions asked (button refs), so they are
+    left out."""
+    return stored is not None and all(stored.get(key) == value for key, value in expected.items()
+                                      if key not in ("step", "asked"))
 
 
 async def stored_progress(database_url: str) -> dict[str, dict]:

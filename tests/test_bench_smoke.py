@@ -27,3 +27,10 @@ def test_delivery_benchmark_runs():
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert "each due person exactly one" in done.stdout and "20/20" in done.stdout
+
+
+def test_symptom_corpus_benchmark_runs():
+    done = subprocess.run([sys.executable, "bench/symptom_corpus.py"], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "false alarms on ordinary chat:" in done.stdout and "emergency and urgent recall 100%: yes" in done.stdout

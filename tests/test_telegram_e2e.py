@@ -93,7 +93,8 @@ async def test_whole_conversation_to_each_outcome(server, database_url, engine, 
     else:
         assert last[-1]["text"] == text_of(engine, f"outcome.{outcome}")
     results = await rows(database_url, triage_results, 1001)
-    assert [(r.outcome, r.flags) for r in results] == [(outcome, [flag] if flag else [])]
+    group = next((list(s.screens) for s in engine.flows["redflags"].states.values() if flag in s.screens), [])
+    assert [(r.outcome, r.flags) for r in results] == [(outcome, group)]  # a list question reports its group
     if outcome == "coaching":
         enrolled = await rows(database_url, enrolments, 1001)
         assert [(r.status, r.delivery_time, r.time_zone) for r in enrolled] == [("active", "08:00", "Europe/Berlin")]
@@ -151,7 +152,7 @@ async def test_stale_and_forged_presses_change_nothing(server, sqlite_url, engin
             assert len(who.messages()) == before
             return who.answered(query)
 
-        stale = await refused(user, first["message_id"], dict(buttons(first))["Yes"])
+        stale = await refused(user, first["message_id"], dict(buttons(first))["No"])  # a late "Yes" escalates
         assert stale["text"] == text_of(engine, "hint.stale")
         data = dict(buttons(first))["No"]
         ref, answer, sig = data.split(":")
@@ -160,7 +161,7 @@ async def test_stale_and_forged_presses_change_nothing(server, sqlite_url, engin
         stolen = dict(buttons(current))["Yes"]  # user's live button, pressed by someone else
         assert (await refused(other, question(other)["message_id"], stolen))["text"] == text_of(engine, "hint.stale")
     person = (await rows(sqlite_url, people, 11))[0]
-    assert person.progress["state"] == "saddle" and person.progress["flags"] == []
+    assert person.progress["state"] == "both_legs" and person.progress["flags"] == []
 
 
 async def test_stop_and_delete(server, database_url, engine):
@@ -237,7 +238,7 @@ async def test_two_hundred_people_at_once(server, database_url, engine):
     finally:
         await store.close()
     assert len(states) == 200
-    assert {p["state"] for _, p in states} == {"both_legs"}
+    assert {p["state"] for _, p in states} == {"limb_accident"}
 
 
 async def test_the_bot_restarted_mid_conversation_carries_on(server, database_url, engine):
@@ -264,7 +265,7 @@ async def test_an_update_delivered_twice_is_applied_once(server, sqlite_url, eng
         await runner.application.process_update(update)  # as if Telegram sent it again after a crash
         await asyncio.sleep(0.3)
         assert len(user.messages()) == before
-    assert (await rows(sqlite_url, people, 61))[0].progress["state"] == "saddle"
+    assert (await rows(sqlite_url, people, 61))[0].progress["state"] == "both_legs"
 
 
 async def test_webhook_mode_checks_the_secret_and_reports_health(server, sqlite_url, engine, unused_tcp_port):
