@@ -207,19 +207,20 @@ def _positions(phrase: _Phrase, keys: list[frozenset[str]], start: int) -> list[
 
 def _of_someone_else(language: _Language, tokens: list[str], start: int) -> bool:
     """A word for someone else within reach before `start`, with no word for oneself after it."""
-    for token in reversed(tokens[max(0, start - NEGATION_REACH):start]):
-        if token in language.selves or token == BOUNDARY:
-            return False
-        if token in language.others:
-            return True
-    return False
+    return _reached(tokens, start, language.others, language.selves)
 
 
 def _denied(language: _Language, tokens: list[str], start: int) -> bool:
     """A negation within reach before `start`, with no contrast word after it."""
+    return _reached(tokens, start, language.negations, language.contrasts)
+
+
+def _reached(tokens: list[str], start: int, words: frozenset[str], stops: frozenset[str]) -> bool:
+    """Whether one of `words` stands within NEGATION_REACH before `start`, with no stop word (or a
+    sentence boundary) between."""
     for token in reversed(tokens[max(0, start - NEGATION_REACH):start]):
-        if token in language.contrasts or token == BOUNDARY:
+        if token in stops or token == BOUNDARY:
             return False
-        if token in language.negations:
+        if token in words:
             return True
     return False

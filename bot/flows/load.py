@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ValidationError
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from bot.clinical import Clinical, load_clinical
 from bot.flows.model import Alerts, Flow, QuestionRules, Vocabulary
@@ -16,6 +18,7 @@ ALERTS_FILE = "alerts.yaml"
 TEXTS_DIR = "texts"
 SYMPTOMS_DIR = "symptoms"
 RULES_FILE = "question-rules.yaml"
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
@@ -81,44 +84,21 @@ def read_flowset(path: Path, base: Path | None = None) -> tuple[FlowSet | None, 
     if not flowset.texts:
         problems.append(SourceError(folder / TEXTS_DIR, 1, "no texts file (expected texts/en.yaml)"))
     if (folder / ALERTS_FILE).exists():
-        try:
-            flowset.alerts_source = load_source(folder / ALERTS_FILE)
-            flowset.alerts = Alerts.model_validate(flowset.alerts_source.data)
-        except SourceError as exc:
-            problems.append(exc)
-        except ValidationError as exc:
-            problems.extend(validation_problems(flowset.alerts_source, exc))
+        flowset.alerts, flowset.alerts_source = _parse(folder / ALERTS_FILE, Alerts, problems)
     for file in sorted((folder / SYMPTOMS_DIR).glob("*.yaml")):
-        try:
-            source = load_source(file)
-            vocabulary = Vocabulary.model_validate(source.data)
-        except SourceError as exc:
-            problems.append(exc)
-            continue
-        except ValidationError as exc:
-            problems.extend(validation_problems(source, exc))
-            continue
-        flowset.vocabularies[vocabulary.locale] = vocabulary
-        flowset.vocabulary_sources[vocabulary.locale] = source
+        vocabulary, source = _parse(file, Vocabulary, problems)
+        if vocabulary is not None:
+            flowset.vocabularies[vocabulary.locale] = vocabulary
+            flowset.vocabulary_sources[vocabulary.locale] = source
     if (folder / RULES_FILE).exists():
-        try:
-            flowset.question_rules = QuestionRules.model_validate(load_source(folder / RULES_FILE).data).root
-        except SourceError as exc:
-            problems.append(exc)
-        except ValidationError as exc:
-            problems.extend(validation_problems(load_source(folder / RULES_FILE), exc))
+        rules, _ = _parse(folder / RULES_FILE, QuestionRules, problems)
+        flowset.question_rules = rules.root if rules is not None else {}
     files = [f for f in sorted(folder.glob("*.yaml")) if f.name not in (CLINICAL_FILE, ALERTS_FILE, RULES_FILE)]
     if not path.is_dir():  # the given file first, so that it replaces its namesake in `base`
         files = [path] + [f for f in files if f.resolve() != path.resolve()]
     for file in files:
-        try:
-            source = load_source(file)
-            flow = Flow.model_validate(source.data)
-        except SourceError as exc:
-            problems.append(exc)
-            continue
-        except ValidationError as exc:
-            problems.extend(validation_problems(source, exc))
+        flow, source = _parse(file, Flow, problems)
+        if flow is None:
             continue
         if flow.id in flowset.flows:
             if file.parent == folder and flowset.sources[flow.id].path == path:
@@ -128,6 +108,20 @@ def read_flowset(path: Path, base: Path | None = None) -> tuple[FlowSet | None, 
         flowset.flows[flow.id] = flow
         flowset.sources[flow.id] = source
     return flowset, problems
+
+
+def _parse(file: Path, model: type[M], problems: list[SourceError]) -> tuple[M | None, Source | None]:
+    """`file` read as `model`; what is wrong with it goes to `problems` (then the model is None)."""
+    try:
+        source = load_source(file)
+    except SourceError as exc:
+        problems.append(exc)
+        return None, None
+    try:
+        return model.model_validate(source.data), source
+    except ValidationError as exc:
+        problems.extend(validation_problems(source, exc))
+        return None, source
 
 
 def load_flowset(path: Path, base: Path | None = None) -> FlowSet:
