@@ -15,7 +15,7 @@ from bot.coaching.content import check_plan, load_plan
 from bot.flows.graph import mermaid
 from bot.flows.load import FlowsInvalid, load_flowset
 from bot.flows.model import flow_json_schema
-from bot.storage import StorageUnavailable
+from bot.storage import StorageSettingError, StorageUnavailable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_run(args))
         if args.command == "health":
             return asyncio.run(_health())
-    except SettingsError as exc:
+    except (SettingsError, StorageSettingError) as exc:
         print(f"backline: {exc}", file=sys.stderr)
         return 2
     except FlowsInvalid as exc:
