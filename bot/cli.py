@@ -16,7 +16,7 @@ from bot.flows.graph import mermaid
 from bot.flows.lint import lint
 from bot.flows.load import FlowsInvalid, load_flowset
 from bot.flows.model import flow_json_schema
-from bot.storage import StorageUnavailable
+from bot.storage import StorageSettingError, StorageUnavailable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_health())
         if args.command == "test":
             return asyncio.run(_test(args))
-    except SettingsError as exc:
+    except (SettingsError, StorageSettingError) as exc:
         print(f"backline: {exc}", file=sys.stderr)
         return 2
     except FlowsInvalid as exc:

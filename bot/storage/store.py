@@ -5,6 +5,13 @@ PostgreSQL it runs through the async engine (asyncpg) with `run_sync`. On SQLite
 database thread (aiosqlite would cost a thread hop for every cursor call, about ten a step),
 which commits the steps queued at that moment together (group commit): no step is answered
 before its commit, and a step that fails is re-run alone so that it fails alone.
+
+Every unit of work has a deadline (DATABASE_TIMEOUT, 4 s): a database that stops answering, even
+without an error (a frozen host), gives StorageUnavailable by then. The deadline counts silence,
+not queueing: a unit gives up once that long has passed both since it began and since the
+database last completed any unit, so a burst that queues is still served. Each statement and
+connection attempt has three quarters of it, enforced by the server where it can and by the
+client too. A unit whose caller gave up is never committed afterwards.
 """
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ import asyncio
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,8 +29,9 @@ from typing import TypeVar
 import platformdirs
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.exc import DBAPIError, InterfaceError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from bot.engine.progress import Progress
 from bot.storage.tables import clearances, deliveries, insert_new, people, triage_results
@@ -30,6 +39,9 @@ from bot.storage.tables import clearances, deliveries, insert_new, people, triag
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 0x6261636B  # one migrator at a time on a shared database
 T = TypeVar("T")
+DEFAULT_TIMEOUT = 4.0  # seconds a unit of work may take (DATABASE_TIMEOUT)
+HEALTH_TIMEOUT = 1.5  # seconds a health check waits for the database
+PURGE_BATCH = 1000  # people erased per transaction, so that no purge statement runs long
 
 
 # Statements built once: building them per call costs more than SQLite's own work.
@@ -42,7 +54,25 @@ _SAVE_WITH_UPDATE = _SAVE.values(last_update=sa.bindparam("b_update"))
 
 
 class StorageUnavailable(Exception):
-    """The database could not be reached or failed; the step was rolled back."""
+    """The database could not be reached, failed or did not answer in time; the step was rolled back."""
+
+
+class StorageSettingError(ValueError):
+    """A storage setting is malformed; the message is one line for the person starting the bot."""
+
+
+def database_timeout(env: dict[str, str] | None = None) -> float:
+    """DATABASE_TIMEOUT in seconds (default 4): how long one unit of work may take."""
+    text = (os.environ if env is None else env).get("DATABASE_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise StorageSettingError(f"DATABASE_TIMEOUT must be a number of seconds above 0, not {text!r}")
+    return value
 
 
 def default_database_url() -> str:
@@ -107,24 +137,41 @@ class Turn:
 class Store:
     """Async access to the database; `open` creates or upgrades the schema with Alembic."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, timeout: float | None = None):
         self.url = sa.make_url(url)
+        self.timeout = database_timeout() if timeout is None else timeout
+        self.limit = self.timeout * 0.75  # each statement, connection attempt or lock wait
+        self._alive = _Liveness()
         if self.url.get_backend_name() == "sqlite":
-            self._sqlite = _SqliteThread(self.url)
+            self._sqlite = _SqliteThread(self.url, busy_ms=int(self.limit * 1000))
             self._async = None
         else:
             self._sqlite = None
-            self._async = create_async_engine(self.url, pool_pre_ping=True)
+            self._async = _postgres_engine(self.url, self.limit, self.timeout)
 
     @classmethod
-    async def open(cls, url: str | None = None) -> Store:
-        store = cls(normalize_url(url) if url else default_database_url())
+    async def open(cls, url: str | None = None, timeout: float | None = None) -> Store:
+        store = cls(normalize_url(url) if url else default_database_url(), timeout)
         try:
-            await store.run(_upgrade)
+            await store._migrate()
         except StorageUnavailable:
             await store.close()
             raise
         return store
+
+    async def _migrate(self) -> None:
+        """Alembic's upgrade, with no deadline but the connection's: a migration may rightly take long."""
+        if self._async is None:
+            await self.run(_upgrade, timeout=None)
+            return
+        migrator = create_async_engine(self.url, poolclass=NullPool, connect_args={"timeout": self.limit})
+        try:
+            async with migrator.begin() as conn:
+                await conn.run_sync(_upgrade)
+        except (DBAPIError, OSError) as exc:
+            raise _unavailable(exc) from exc
+        finally:
+            await migrator.dispose()
 
     async def close(self) -> None:
         if self._async is not None:
@@ -132,16 +179,34 @@ class Store:
         else:
             await asyncio.to_thread(self._sqlite.stop)
 
-    async def run(self, work: Callable[[sa.Connection], T]) -> T:
-        """Run `work` in one transaction, committed when it returns; failures raise StorageUnavailable."""
+    async def run(self, work: Callable[[sa.Connection], T], timeout: float | None | bool = True) -> T:
+        """Run `work` in one transaction, committed when it returns; failures, and no answer within
+        `timeout` seconds (default: the store's; None: no deadline), raise StorageUnavailable."""
+        deadline = self.timeout if timeout is True else timeout
         try:
             if self._async is not None:
-                async with self._async.begin() as conn:
-                    return await conn.run_sync(work)
-            return await self._sqlite.submit(work)
+                result = await self._postgres(work, deadline)
+            else:
+                result = await self._sqlite.run(work, deadline, self._alive)
         except (DBAPIError, OSError) as exc:
-            cause = getattr(exc, "orig", None) or exc
-            raise StorageUnavailable(f"the database did not answer ({cause.__class__.__name__})") from exc
+            raise _unavailable(exc) from exc
+        self._alive.answered()
+        return result
+
+    async def _postgres(self, work: Callable[[sa.Connection], T], deadline: float | None) -> T:
+        """The unit in a task of its own; given up, it is cancelled and left to clean up alone (a frozen
+        server answers neither the statement nor its cancellation)."""
+        task = asyncio.ensure_future(_postgres_unit(self._async, work))
+        try:
+            finished = await self._alive.wait(task, deadline)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if not finished:
+            task.cancel()
+            task.add_done_callback(_consume)
+            raise StorageUnavailable(f"the database did not answer within {deadline:g} s")
+        return task.result()
 
     async def step(self, channel: str, external_id: str, now: datetime, work: Callable[[Turn], T]) -> T:
         """Load (creating if new) and lock one person, run `work` on them, and commit."""
@@ -163,9 +228,16 @@ class Store:
         recent = sa.select(deliveries.c.id).where(deliveries.c.person_id == people.c.id,
                                                   deliveries.c.sent_at >= before)
 
+        inactive = sa.select(people.c.id).where(people.c.updated_at < before, ~sa.exists(recent)).limit(PURGE_BATCH)
+
         def purge(conn: sa.Connection) -> int:
-            return conn.execute(people.delete().where(people.c.updated_at < before, ~sa.exists(recent))).rowcount
-        return await self.run(purge)
+            return conn.execute(people.delete().where(people.c.id.in_(inactive.scalar_subquery()))).rowcount
+        erased = 0
+        while (done := await self.run(purge)) > 0:
+            erased += done
+            if done < PURGE_BATCH:
+                break
+        return erased
 
     async def mark_stopped(self, channel: str, external_id: str, reason: str) -> None:
         """Stop all messages to someone, if they are still known."""
@@ -173,11 +245,69 @@ class Store:
             people.c.channel == channel, people.c.external_id == external_id).values(stopped=reason)))
 
     async def ping(self) -> bool:
+        """Whether the database answers within HEALTH_TIMEOUT seconds."""
         try:
-            await self.run(lambda conn: conn.execute(sa.text("SELECT 1")))
+            await self.run(lambda conn: conn.execute(sa.text("SELECT 1")), min(self.timeout, HEALTH_TIMEOUT))
             return True
         except StorageUnavailable:
             return False
+
+
+def _unavailable(exc: BaseException) -> StorageUnavailable:
+    cause = getattr(exc, "orig", None) or exc
+    return StorageUnavailable(f"the database did not answer ({cause.__class__.__name__})")
+
+
+def _postgres_engine(url: sa.URL, limit: float, timeout: float) -> AsyncEngine:
+    """asyncpg with a connect timeout, a client-side command timeout and the server's statement_timeout."""
+    server = {"statement_timeout": str(int(limit * 1000)),
+              "idle_in_transaction_session_timeout": str(int(timeout * 2000))}
+    return create_async_engine(url, pool_pre_ping=True, connect_args={
+        "timeout": limit, "command_timeout": limit, "server_settings": server})
+
+
+# What leaves a connection in an unknown state (mid-statement, or the server gone silent): it is
+# closed, never returned to the pool.
+_BROKEN = (asyncio.CancelledError, TimeoutError, OSError, InterfaceError)
+
+
+async def _postgres_unit(engine: AsyncEngine, work: Callable[[sa.Connection], T]) -> T:
+    conn: AsyncConnection
+    async with engine.connect() as conn:
+        try:
+            await conn.begin()
+            result = await conn.run_sync(work)
+            await conn.commit()
+            return result
+        except _BROKEN:  # no rollback: that would wait on the silent server too
+            await conn.invalidate()
+            raise
+
+
+class _Liveness:
+    """When the database last completed a unit of work, for deadlines that count silence."""
+
+    def __init__(self) -> None:
+        self.last = 0.0
+
+    def answered(self) -> None:
+        self.last = time.monotonic()
+
+    async def wait(self, future: asyncio.Future, deadline: float | None) -> bool:
+        """Whether `future` is done before `deadline` seconds pass since it began and since the last answer."""
+        began = time.monotonic()
+        while True:
+            left = None if deadline is None else max(began, self.last) + deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            done, _ = await asyncio.wait((future,), timeout=left)
+            if done:
+                return True
+
+
+def _consume(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _row_person(row: sa.Row) -> Person:
@@ -202,23 +332,58 @@ def _person(conn: sa.Connection, channel: str, external_id: str, now: datetime) 
     return person
 
 
+class _Job:
+    """A unit of work queued for the SQLite thread. Its state goes from "queued" to "committing" (the
+    thread is about to commit it) or to "abandoned" (its caller stopped waiting: never committed)."""
+
+    __slots__ = ("work", "future", "loop", "state")
+
+    def __init__(self, work: Callable[[sa.Connection], object], loop: asyncio.AbstractEventLoop):
+        self.work, self.loop, self.future, self.state = work, loop, loop.create_future(), "queued"
+
+
+class _Abandoned(Exception):
+    """A caller stopped waiting during the batch: it is rolled back and the others re-run alone."""
+
+
 class _SqliteThread:
     """The one thread that touches a SQLite database; it commits queued units of work in batches."""
 
     MAX_BATCH = 64
 
-    def __init__(self, url: sa.URL):
+    def __init__(self, url: sa.URL, busy_ms: int):
         self.engine = sa.create_engine(url, pool_size=1, max_overflow=0)
-        _tune_sqlite(self.engine)
+        _tune_sqlite(self.engine, busy_ms)
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._serve, name="backline-sqlite", daemon=True)
         self.thread.start()
 
-    def submit(self, work: Callable[[sa.Connection], T]) -> asyncio.Future[T]:
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        self.queue.put((work, future, loop))
-        return future
+    async def run(self, work: Callable[[sa.Connection], T], deadline: float | None, alive: _Liveness) -> T:
+        job = _Job(work, asyncio.get_running_loop())
+        self.queue.put(job)
+        try:
+            finished = await alive.wait(job.future, deadline)
+        except asyncio.CancelledError:
+            self._abandon(job)
+            raise
+        if not finished and not job.future.done() and self._abandon(job):
+            raise StorageUnavailable(f"the database did not answer within {deadline:g} s")
+        return await job.future  # done, or being committed: its answer is a moment away
+
+    def _abandon(self, job: _Job) -> bool:
+        with self.lock:
+            if job.state == "queued":
+                job.state = "abandoned"
+            return job.state == "abandoned"
+
+    def _claim(self, jobs: list[_Job]) -> None:
+        """Mark `jobs` as committing, unless one was abandoned meanwhile (then _Abandoned)."""
+        with self.lock:
+            if any(job.state != "queued" for job in jobs):
+                raise _Abandoned
+            for job in jobs:
+                job.state = "committing"
 
     def stop(self) -> None:
         self.queue.put(None)
@@ -237,39 +402,59 @@ class _SqliteThread:
                     self.queue.put(None)
                     break
                 batch.append(more)
-            try:
-                with self.engine.begin() as conn:
-                    results = [(future, loop, work(conn), None) for work, future, loop in batch]
-            except Exception as exc:  # rolled back: re-run each alone, so only the failing one fails
-                results = [self._alone(*each) for each in batch] if len(batch) > 1 else \
-                    [(batch[0][1], batch[0][2], None, exc)]
-            for future, loop, value, error in results:
-                loop.call_soon_threadsafe(_settle, future, value, error)
+            self._commit([job for job in batch if job.state == "queued"])
 
-    def _alone(self, work, future, loop):
+    def _commit(self, batch: list[_Job]) -> None:
+        ran: list[_Job] | None = None
         try:
             with self.engine.begin() as conn:
-                return future, loop, work(conn), None
+                ran = [job for job in batch if job.state == "queued"]  # beginning may have waited
+                results = [(job, job.work(conn), None) for job in ran]
+                self._claim(ran)
+        except Exception as exc:
+            if ran is None:  # it could not even begin: every one fails alike
+                results = [(job, None, exc) for job in batch]
+            else:  # rolled back: re-run each alone, so only the failing one fails
+                with self.lock:
+                    for job in ran:
+                        job.state = "queued" if job.state == "committing" else job.state
+                results = [self._alone(job) for job in ran] if len(ran) > 1 or isinstance(exc, _Abandoned) \
+                    else [(job, None, exc) for job in ran]
+        for job, value, error in results:
+            if job is not None:
+                job.loop.call_soon_threadsafe(_settle, job, value, error)
+
+    def _alone(self, job: _Job) -> tuple[_Job | None, object, BaseException | None]:
+        if job.state != "queued":
+            return None, None, None
+        try:
+            with self.engine.begin() as conn:
+                value = job.work(conn)
+                self._claim([job])
+            return job, value, None
+        except _Abandoned:
+            return None, None, None
         except Exception as exc:  # handed to the awaiting step, which raises it
-            return future, loop, None, exc
+            return job, None, exc
 
 
-def _settle(future: asyncio.Future, value: object, error: BaseException | None) -> None:
-    if future.cancelled():
+def _settle(job: _Job, value: object, error: BaseException | None) -> None:
+    if job.state == "abandoned" or job.future.done():
         return
     if error is not None:
-        future.set_exception(error)
+        job.future.set_exception(error)
     else:
-        future.set_result(value)
+        job.future.set_result(value)
 
 
-def _tune_sqlite(engine: sa.Engine) -> None:
-    """WAL with synchronous=NORMAL, foreign keys on, and BEGIN IMMEDIATE so writers queue instead of failing."""
+def _tune_sqlite(engine: sa.Engine, busy_ms: int) -> None:
+    """WAL with synchronous=NORMAL, foreign keys on, and BEGIN IMMEDIATE so writers queue instead of
+    failing, for at most `busy_ms` (another process's lock held longer gives "database is locked")."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000"):
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", f"busy_timeout={busy_ms}"):
             dbapi_conn.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")

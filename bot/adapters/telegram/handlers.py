@@ -14,6 +14,7 @@ from bot.adapters.telegram import render
 from bot.adapters.telegram.callbacks import CallbackSigner
 from bot.engine import Answered, Message, Output, Photo, Refused, Text
 from bot.service import COMMANDS, Backline, Command, Unsupported, Who
+from bot.storage import StorageUnavailable
 from bot.storage.coaching import Due
 
 log = logging.getLogger(__name__)
@@ -120,4 +121,7 @@ class TelegramAdapter:
         """Log the failure without the update's content (health answers stay out of logs)."""
         error = context.error
         update_id = update.update_id if isinstance(update, Update) else None
+        if isinstance(error, StorageUnavailable):  # an outage, not a bug: no traceback
+            log.warning("update %s failed: %s", update_id, error)
+            return
         log.error("update %s failed: %s", update_id, error.__class__.__name__, exc_info=error)

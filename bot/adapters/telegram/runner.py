@@ -20,6 +20,7 @@ from bot.adapters.telegram.settings import Settings
 from bot.adapters.telegram.webhook import webhook_app
 from bot.coaching.delivery import Delivery
 from bot.service import Backline
+from bot.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 15  # how often due plan days are looked for
@@ -55,6 +56,7 @@ class Runner:
         self._server = None
         self.delivery = Delivery(backline, "telegram")
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._failing: set[str] = set()  # jobs whose last run found the database unavailable
 
     async def deliver_due(self) -> int:
         """Send every plan day now due; the number sent."""
@@ -66,6 +68,21 @@ class Runner:
     async def purge(self) -> int:
         return await self.backline.store.purge_inactive(self.backline.clock() - RETENTION)
 
+    def _outlasting(self, name: str, job):
+        """`job` as the scheduler runs it: a database outage is one warning, not a traceback per run."""
+        async def run() -> None:
+            try:
+                await job()
+            except StorageUnavailable as exc:
+                if name not in self._failing:
+                    self._failing.add(name)
+                    log.warning("%s: %s; trying again on each run until it answers", name, exc)
+                return
+            if name in self._failing:
+                self._failing.discard(name)
+                log.info("%s: the database answers again", name)
+        return run
+
     async def start(self, webhook_url: str | None = None, port: int = 8080, listen: str = "0.0.0.0",
                     poll_timeout: int = 30) -> None:
         app = self.application
@@ -73,11 +90,10 @@ class Runner:
         if app.post_init:
             await app.post_init(app)
         await app.start()
-        self.scheduler.add_job(self.deliver_due, IntervalTrigger(seconds=TICK_SECONDS), id="deliver",
-                               next_run_time=self.backline.clock(), max_instances=1, coalesce=True,
-                               misfire_grace_time=None)
-        self.scheduler.add_job(self.purge, IntervalTrigger(days=1), id="purge", next_run_time=self.backline.clock(),
-                               max_instances=1, coalesce=True, misfire_grace_time=None)
+        for name, job, every in (("deliver", self.deliver_due, IntervalTrigger(seconds=TICK_SECONDS)),
+                                 ("purge", self.purge, IntervalTrigger(days=1))):
+            self.scheduler.add_job(self._outlasting(name, job), every, id=name, next_run_time=self.backline.clock(),
+                                   max_instances=1, coalesce=True, misfire_grace_time=None)
         self.scheduler.start()
         if webhook_url is None:
             await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)

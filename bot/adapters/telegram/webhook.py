@@ -13,6 +13,7 @@ from telegram.ext import Application
 from bot.storage import Store
 
 log = logging.getLogger(__name__)
+access = logging.getLogger("tornado.access")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -48,4 +49,13 @@ def webhook_app(application: Application, store: Store, path: str, secret: str) 
     return tornado.web.Application([
         (path, _Updates, {"bot_app": application, "secret": secret}),
         (r"/healthz", _Health, {"store": store}),
-    ])
+    ], log_function=_log_request)
+
+
+def _log_request(handler: tornado.web.RequestHandler) -> None:
+    """Tornado's access log, except that an unhealthy answer is a warning: the outage is the error."""
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else logging.ERROR if status >= 500 else logging.WARNING
+    if isinstance(handler, _Health) and status == HTTPStatus.SERVICE_UNAVAILABLE:
+        level = logging.WARNING
+    access.log(level, "%d %s %.2fms", status, handler._request_summary(), 1000 * handler.request.request_time())
