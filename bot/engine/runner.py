@@ -192,7 +192,7 @@ class Engine:
     def _remember(self, p: Progress) -> None:
         p.asked[p.ref] = f"{p.flow}.{p.state}"
         while len(p.asked) > RECENT_QUESTIONS:
-            del p.asked[next(iter(p.asked))]
+            del p.asked[min(p.asked, key=int)]
 
     def _note(self, p: Progress, flags: set[str], out: list[Output]) -> None:
         """Red flags the person reported outside their question: the screen runs again (restarted if
@@ -246,7 +246,8 @@ class Engine:
         if mentions.positive:  # a sign described is never taken as an answer to another question
             self._note(p, set(mentions.positive), out)
             return
-        last = next((q for q, a in reversed(p.known.items()) if a == "no"), None)
+        last = next((q for _, q in sorted(((int(r), q) for r, q in p.asked.items()), reverse=True)
+                     if p.known.get(q) == "no"), None)  # by ref: stored JSON need not keep key order
         if last is not None and replies.corrects(text):  # "I meant yes to the last one"
             out.append(self.say(p.locale, "screen.late"))
             self._note(p, set(self._at(last).screens), out)
