@@ -17,7 +17,7 @@ from bot.adapters.telegram.callbacks import CallbackSigner
 from bot.adapters.telegram.handlers import TelegramAdapter
 from bot.adapters.telegram.limits import PerPersonOrder, RetryingRateLimiter
 from bot.adapters.telegram.settings import Settings
-from bot.adapters.telegram.webhook import webhook_app
+from bot.adapters.telegram.webhook import serve, webhook_app
 from bot.coaching.delivery import Delivery
 from bot.service import Backline
 from bot.storage import StorageUnavailable
@@ -100,8 +100,8 @@ class Runner:
             log.info("polling for updates")
             return
         path = urlsplit(webhook_url).path or "/"
-        self._server = webhook_app(app, self.backline.store, path, self.settings.webhook_secret).listen(
-            port, address=listen)
+        self._server = serve(webhook_app(app, self.backline.store, path, self.settings.webhook_secret),
+                             port, listen)
         await app.bot.set_webhook(webhook_url, secret_token=self.settings.webhook_secret,
                                   allowed_updates=Update.ALL_TYPES)
         log.info("webhook set; listening on %s:%s%s", listen, port, path)
