@@ -1,10 +1,20 @@
-"""Updates read one at a time: one that cannot be read is refused, and only its id is logged."""
+"""Updates read one at a time: one that cannot be read is skipped, and only its id is logged.
+
+python-telegram-bot parses a getUpdates answer as a whole; one update it cannot parse fails the
+batch, is logged in full at CRITICAL, and is fetched again on every poll, so no one is answered
+any more. `UpdatesRequest` (the request getUpdates goes through) hands PTB only readable updates,
+each unreadable one replaced by a bare update with its id, which confirms it.
+"""
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from telegram import Update
 from telegram.constants import MessageLimit
+from telegram.request import HTTPXRequest
+
+log = logging.getLogger(__name__)
 
 
 def read_update(data: object, bot=None) -> Update | None:
@@ -39,3 +49,31 @@ def _plausible(update: Update) -> bool:
                                        for e in getattr(message, "entities", ()) or ()):
         return False
     return query is None or (isinstance(query.id, str) and (query.data is None or isinstance(query.data, str)))
+
+
+def screened(results: list) -> list:
+    """getUpdates results with each unreadable update replaced by its bare id (or left out if it has none)."""
+    out = []
+    for data in results:
+        if read_update(data) is not None:
+            out.append(data)
+            continue
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if type(update_id) is int:
+            log.warning("update %s could not be read; skipped", update_id)
+            out.append({"update_id": update_id})
+        else:
+            log.warning("an update without a readable id was skipped")
+    return out
+
+
+class UpdatesRequest(HTTPXRequest):
+    """The request getUpdates goes through: answers are screened before PTB parses them."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("connection_pool_size", 1)  # what PTB's builder gives getUpdates
+        super().__init__(**kwargs)
+
+    async def post(self, *args, **kwargs):
+        result = await super().post(*args, **kwargs)
+        return screened(result) if isinstance(result, list) else result

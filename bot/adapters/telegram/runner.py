@@ -15,6 +15,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.adapters.telegram.callbacks import CallbackSigner
 from bot.adapters.telegram.handlers import TelegramAdapter
+from bot.adapters.telegram.intake import UpdatesRequest
 from bot.adapters.telegram.limits import PerPersonOrder, RetryingRateLimiter
 from bot.adapters.telegram.settings import Settings
 from bot.adapters.telegram.webhook import serve, webhook_app
@@ -40,6 +41,7 @@ def build_application(settings: Settings, backline: Backline, *, limiter: Retryi
                    .base_url(settings.api_base_url).base_file_url(settings.file_base_url)
                    .rate_limiter(limiter or RetryingRateLimiter())
                    .connection_pool_size(CONNECTIONS)
+                   .get_updates_request(UpdatesRequest())
                    .concurrent_updates(PerPersonOrder())
                    .post_init(post_init)
                    .build())
