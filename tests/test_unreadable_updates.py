@@ -32,7 +32,8 @@ def unreadable(user_id: int) -> list[dict]:
             {"callback_query": {"id": "9", "from": sender(user_id), "chat_instance": "1", "data": 5}}]
 
 
-async def test_unreadable_updates_are_skipped_and_polling_goes_on_for_everyone(server, sqlite_url, engine, caplog):
+async def test_unreadable_updates_are_skipped_and_polling_goes_on_for_everyone(server, sqlite_url, engine,
+                                                                               caplog):
     caplog.set_level(logging.DEBUG)
     first, second = server.user(501), server.user(502)
     async with running_bot(server, sqlite_url):
@@ -44,18 +45,19 @@ async def test_unreadable_updates_are_skipped_and_polling_goes_on_for_everyone(s
         await server.wait_for(lambda: any(m["text"].startswith(engine.text("en", "service.help")[:30])
                                           for m in first.messages()))
         await server.wait_for(lambda: server.pending_updates == 0)
-    skipped = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "could not be read" in
-               r.getMessage()]
+    skipped = [r.getMessage() for r in caplog.records
+               if r.levelno == logging.WARNING and "could not be read" in r.getMessage()]
     assert skipped == [f"update {update_id} could not be read; skipped" for update_id in bad]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert not [r for r in caplog.records if r.levelno > logging.DEBUG and MARK in (r.getMessage() + str(r.exc_text))]
+    assert not [r for r in caplog.records
+                if r.levelno > logging.DEBUG and MARK in r.getMessage() + str(r.exc_text)]
 
 
 def test_screening_keeps_readable_updates_and_bares_unreadable_ones():
-    readable = {"update_id": 3, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"},
-                                            "text": "hi"}}
+    readable = {"update_id": 3, "message": {"message_id": 1, "date": 0, "text": "hi",
+                                            "chat": {"id": 1, "type": "private"}}}
     results = [readable] + [{"update_id": 4 + n} | u for n, u in enumerate(unreadable(1))] + ["junk"]
-    assert screened(results) == [readable, {"update_id": 4}, {"update_id": 5}, {"update_id": 6}, {"update_id": 7}]
+    assert screened(results) == [readable] + [{"update_id": n} for n in (4, 5, 6, 7)]
 
 
 @pytest.fixture

@@ -1127,8 +1127,12 @@ class BotAPIServer:
         return len(self._updates)
 
     def inject(self, chat_id: int, payload: dict[str, Any]) -> int:
-        """Queue a raw update, exactly as given (it may be malformed), under the next update id."""
+        """Queue a raw update, exactly as given (it may be malformed), under the next update id; the
+        id of a callback query in it becomes one the bot may answer."""
         update_id = next(self._update_ids)
+        query = payload.get("callback_query")
+        if isinstance(query, dict) and isinstance(query.get("id"), str):
+            self._queries.setdefault(query["id"], None)
         self._updates.append(_Queued(update_id, chat_id, {"update_id": update_id} | payload))
         self._end_poll(_WAKE)
         self._webhook_wake.set()

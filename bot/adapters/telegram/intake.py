@@ -15,6 +15,7 @@ from telegram.constants import MessageLimit
 from telegram.request import HTTPXRequest
 
 log = logging.getLogger(__name__)
+LARGEST = 2**63  # ids are 64-bit integers in Telegram and in the database
 
 
 def read_update(data: object, bot=None) -> Update | None:
@@ -36,11 +37,13 @@ def _plausible(update: Update) -> bool:
     except Exception:  # a property reading a field of the wrong type
         return False
     ids = [x.id for x in (user, chat) if x is not None]
-    if message is not None:
+    if message is not None:  # Telegram's messages always have an id, a date and a chat
         ids.append(message.message_id)
-        if not isinstance(message.date, datetime):
+        if not isinstance(message.date, datetime) or message.chat is None:
             return False
-    if not all(type(i) is int for i in ids):
+    if query is not None and query.from_user is None:
+        return False
+    if not all(type(i) is int and -LARGEST < i < LARGEST for i in ids + [update.update_id]):
         return False
     text = getattr(message, "text", None)
     if text is not None and not (isinstance(text, str) and len(text) <= MessageLimit.MAX_TEXT_LENGTH):
@@ -48,7 +51,8 @@ def _plausible(update: Update) -> bool:
     if message is not None and not all(isinstance(e.offset, int) and isinstance(e.length, int)
                                        for e in getattr(message, "entities", ()) or ()):
         return False
-    return query is None or (isinstance(query.id, str) and (query.data is None or isinstance(query.data, str)))
+    return query is None or (isinstance(query.id, str)
+                             and (query.data is None or isinstance(query.data, str)))
 
 
 def screened(results: list) -> list:

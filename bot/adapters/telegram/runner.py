@@ -94,8 +94,9 @@ class Runner:
         await app.start()
         for name, job, every in (("deliver", self.deliver_due, IntervalTrigger(seconds=TICK_SECONDS)),
                                  ("purge", self.purge, IntervalTrigger(days=1))):
-            self.scheduler.add_job(self._outlasting(name, job), every, id=name, next_run_time=self.backline.clock(),
-                                   max_instances=1, coalesce=True, misfire_grace_time=None)
+            self.scheduler.add_job(self._outlasting(name, job), every, id=name,
+                                   next_run_time=self.backline.clock(), max_instances=1, coalesce=True,
+                                   misfire_grace_time=None)
         self.scheduler.start()
         if webhook_url is None:
             await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)

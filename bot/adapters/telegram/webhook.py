@@ -72,7 +72,8 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     level = logging.INFO if status < 400 else logging.ERROR if status >= 500 else logging.WARNING
     if isinstance(handler, _Health) and status == HTTPStatus.SERVICE_UNAVAILABLE:
         level = logging.WARNING
-    access.log(level, "%d %s %.2fms", status, handler._request_summary(), 1000 * handler.request.request_time())
+    access.log(level, "%d %s %.2fms", status, handler._request_summary(),
+               1000 * handler.request.request_time())
 
 
 def serve(app: tornado.web.Application, port: int, address: str) -> tornado.httpserver.HTTPServer:
