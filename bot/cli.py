@@ -188,7 +188,7 @@ async def _run(args: argparse.Namespace) -> int:
     from bot.adapters.telegram.runner import run
 
     settings = Settings.from_env()
-    logs.configure(settings.log_level, secrets=(settings.token,))
+    logs.configure(settings.log_level, secrets=settings.secrets)
     backline = await open_backline(settings.database_url)
     try:
         await run(settings, backline, args.webhook_url, args.port, args.listen)

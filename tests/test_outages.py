@@ -1,5 +1,6 @@
-"""Database outages: a frozen, stopped or locked database gives the "can't reach my records" reply in time,
-/healthz and `backline health` say so, the scheduler's jobs outlast it, and all works again once it is back."""
+"""Database outages: a frozen, stopped or locked database gives the "can't reach my records" reply in
+time, /healthz and `backline health` say so, the scheduler's jobs outlast it, and all works again
+once it is back."""
 from __future__ import annotations
 
 import asyncio
@@ -93,11 +94,12 @@ def info_logs(caplog):
     caplog.set_level(logging.INFO, logger="bot")
 
 
-async def test_a_frozen_postgres_is_reported_in_time_and_recovered_from(cluster, server, unused_tcp_port, engine,
-                                                                        caplog):
+async def test_a_frozen_postgres_is_reported_in_time_and_recovered_from(cluster, server, unused_tcp_port,
+                                                                        engine, caplog):
     user = server.user(301)
     port = unused_tcp_port
-    async with running_bot(server, cluster.url, webhook_url=f"http://127.0.0.1:{port}/telegram", port=port) as bot:
+    webhook = f"http://127.0.0.1:{port}/telegram"
+    async with running_bot(server, cluster.url, webhook_url=webhook, port=port) as bot:
         await say(server, user, "/start")
         deliver = bot.scheduler.get_job("deliver").func
         cluster.freeze()
@@ -131,7 +133,8 @@ async def test_a_frozen_postgres_is_reported_in_time_and_recovered_from(cluster,
 async def test_a_stopped_postgres_is_reported_and_recovered_from(cluster, server, unused_tcp_port, caplog):
     user = server.user(311)
     port = unused_tcp_port
-    async with running_bot(server, cluster.url, webhook_url=f"http://127.0.0.1:{port}/telegram", port=port) as bot:
+    webhook = f"http://127.0.0.1:{port}/telegram"
+    async with running_bot(server, cluster.url, webhook_url=webhook, port=port) as bot:
         await say(server, user, "/start")
         purge = bot.scheduler.get_job("purge").func
         cluster.stop("immediate")

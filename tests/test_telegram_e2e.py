@@ -421,3 +421,20 @@ async def test_a_failing_update_is_logged_and_the_bot_carries_on(server, sqlite_
         new = await say(server, user, "/start")
     assert new[-1]["text"] == text_of(engine, "triage.welcome")
     assert any("failed: RuntimeError" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_press_on_a_message_no_longer_shown_is_applied_and_its_buttons_removed(server, sqlite_url,
+                                                                                      engine):
+    user = server.user(121)
+    async with running_bot(server, sqlite_url):
+        await say(server, user, "/start")
+        welcome = question(user)
+        before = len(user.messages())
+        old = {"chat": {"id": 121, "type": "private"}, "message_id": welcome["message_id"], "date": 0}
+        presser = {"id": 121, "is_bot": False, "first_name": "T"}
+        server.inject(121, {"callback_query": {"id": "77", "from": presser, "chat_instance": "1",
+                                               "message": old, "data": dict(buttons(welcome))[AGREE]}})
+        new = await settle(server, user, before, expect=text_of(engine, "flag.bladder_bowel"))
+    assert new[-1]["text"].endswith(text_of(engine, "flag.bladder_bowel"))
+    assert any(c.method == "editMessageReplyMarkup" and c.status == 200 for c in server.calls)
+    assert not buttons(next(m for m in user.messages() if m["message_id"] == welcome["message_id"]))

@@ -228,7 +228,8 @@ class Store:
         recent = sa.select(deliveries.c.id).where(deliveries.c.person_id == people.c.id,
                                                   deliveries.c.sent_at >= before)
 
-        inactive = sa.select(people.c.id).where(people.c.updated_at < before, ~sa.exists(recent)).limit(PURGE_BATCH)
+        inactive = (sa.select(people.c.id).where(people.c.updated_at < before, ~sa.exists(recent))
+                    .limit(PURGE_BATCH))
 
         def purge(conn: sa.Connection) -> int:
             return conn.execute(people.delete().where(people.c.id.in_(inactive.scalar_subquery()))).rowcount
@@ -294,7 +295,8 @@ class _Liveness:
         self.last = time.monotonic()
 
     async def wait(self, future: asyncio.Future, deadline: float | None) -> bool:
-        """Whether `future` is done before `deadline` seconds pass since it began and since the last answer."""
+        """Whether `future` is done before `deadline` seconds pass both since it began and since the
+        database last answered."""
         began = time.monotonic()
         while True:
             left = None if deadline is None else max(began, self.last) + deadline - time.monotonic()
@@ -454,7 +456,8 @@ def _tune_sqlite(engine: sa.Engine, busy_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", f"busy_timeout={busy_ms}"):
+        pragmas = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", f"busy_timeout={busy_ms}")
+        for pragma in pragmas:
             dbapi_conn.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")

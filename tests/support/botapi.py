@@ -6,7 +6,8 @@ python-telegram-bot ``Bot``/``Application`` can be pointed at it with
 ``base_url=server.base_url``.  Test code plays the users (:meth:`BotAPIServer.user`),
 inspects what the bot did (:attr:`BotAPIServer.calls`, :meth:`BotAPIServer.sent`) and
 injects failures (:meth:`~BotAPIServer.block`, :meth:`~BotAPIServer.flood`,
-:meth:`~BotAPIServer.fail`, :meth:`~BotAPIServer.rate_limit`).
+:meth:`~BotAPIServer.fail`, :meth:`~BotAPIServer.rate_limit`) and raw, possibly malformed
+updates (:meth:`~BotAPIServer.inject`).
 
 What is modelled after the real server (telegram-bot-api on top of TDLib):
 
@@ -1119,6 +1120,23 @@ class BotAPIServer:
             new_chat_member=ChatMemberBanned(self._bot, dtm.datetime.fromtimestamp(0, dtm.UTC)),
         )
         self._enqueue("my_chat_member", user_id, my_chat_member=update)
+
+    @property
+    def pending_updates(self) -> int:
+        """How many updates are queued and not yet confirmed."""
+        return len(self._updates)
+
+    def inject(self, chat_id: int, payload: dict[str, Any]) -> int:
+        """Queue a raw update, exactly as given (it may be malformed), under the next update id; the
+        id of a callback query in it becomes one the bot may answer."""
+        update_id = next(self._update_ids)
+        query = payload.get("callback_query")
+        if isinstance(query, dict) and isinstance(query.get("id"), str):
+            self._queries.setdefault(query["id"], None)
+        self._updates.append(_Queued(update_id, chat_id, {"update_id": update_id} | payload))
+        self._end_poll(_WAKE)
+        self._webhook_wake.set()
+        return update_id
 
     def flood(self, method: str, times: int, retry_after: int) -> None:
         """The next ``times`` calls of ``method`` get 429 with ``parameters.retry_after``."""

@@ -6,6 +6,7 @@ import contextlib
 import logging
 
 from telegram import BotCommand, CallbackQuery, Update
+from telegram import Message as TelegramMessage
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
@@ -38,7 +39,8 @@ class TelegramAdapter:
             [BotCommand(name, self.backline.text(f"command.{name}")) for name in COMMANDS])
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        name = update.message.text.split()[0][1:].split("@")[0].lower()
+        words = (update.message.text or "").split()
+        name = words[0][1:].split("@")[0].lower() if words else ""
         await self._converse(update, context, Command(name))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -52,16 +54,21 @@ class TelegramAdapter:
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
+        if query.from_user is None:  # Telegram always says who pressed
+            return
         press = self.signer.press(query.from_user.id, query.data)
         if press is None or query.message is None:
-            await query.answer(self.backline.text("hint.stale"))
+            with contextlib.suppress(BadRequest):  # a query too old to answer is no reason to fail
+                await query.answer(self.backline.text("hint.stale"))
             return
         await self._converse(update, context, press, query)
 
     async def _converse(self, update: Update, context: ContextTypes.DEFAULT_TYPE, item,
                         query: CallbackQuery | None = None) -> None:
-        user, chat_id = update.effective_user, update.effective_chat.id
-        who = Who("telegram", str(user.id))
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:  # Telegram always sends both in a private chat
+            return
+        chat_id, who = chat.id, Who("telegram", str(user.id))
         typing = asyncio.create_task(self._typing(context, chat_id))
         try:
             outputs = await self.backline.handle(who, item, update.update_id)
@@ -72,6 +79,8 @@ class TelegramAdapter:
         except Forbidden:
             log.info("a person blocked the bot; marking them stopped")
             await self.backline.mark_blocked(who)
+        except BadRequest as exc:  # Telegram refused the reply (a chat that is gone, say): nothing to trace
+            log.warning("the reply to update %s was refused: %s", update.update_id, exc.message)
 
     async def _typing(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
         await asyncio.sleep(TYPING_AFTER)
@@ -88,12 +97,22 @@ class TelegramAdapter:
         for item in render.merged(outputs):
             if isinstance(item, Answered) and query is not None:
                 with contextlib.suppress(BadRequest):
-                    await query.edit_message_text(render.answered(query.message.text_html, item.label),
-                                                  parse_mode=ParseMode.HTML, reply_markup=None)
+                    await self._mark_answered(bot, query, item.label)
             elif isinstance(item, Message) or (isinstance(item, Refused) and query is None):
                 await self._message(bot, user_id, chat_id, item)
             elif isinstance(item, Photo):
                 await bot.send_photo(chat_id, item.data, caption=item.caption)
+
+    @staticmethod
+    async def _mark_answered(bot, query: CallbackQuery, label: str) -> None:
+        """The pressed question shows the answer and loses its buttons; one Telegram no longer shows us
+        (older than 48 hours: an InaccessibleMessage) only loses its buttons."""
+        message = query.message
+        if isinstance(message, TelegramMessage) and message.text:
+            await query.edit_message_text(render.answered(message.text_html, label),
+                                          parse_mode=ParseMode.HTML, reply_markup=None)
+        else:
+            await bot.edit_message_reply_markup(message.chat.id, message.message_id, reply_markup=None)
 
     async def _message(self, bot, user_id: int, chat_id: int, item: Message | Refused) -> None:
         pieces = render.html_pieces(item.text)

@@ -15,9 +15,10 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.adapters.telegram.callbacks import CallbackSigner
 from bot.adapters.telegram.handlers import TelegramAdapter
+from bot.adapters.telegram.intake import UpdatesRequest
 from bot.adapters.telegram.limits import PerPersonOrder, RetryingRateLimiter
 from bot.adapters.telegram.settings import Settings
-from bot.adapters.telegram.webhook import webhook_app
+from bot.adapters.telegram.webhook import serve, webhook_app
 from bot.coaching.delivery import Delivery
 from bot.service import Backline
 from bot.storage import StorageUnavailable
@@ -40,6 +41,7 @@ def build_application(settings: Settings, backline: Backline, *, limiter: Retryi
                    .base_url(settings.api_base_url).base_file_url(settings.file_base_url)
                    .rate_limiter(limiter or RetryingRateLimiter())
                    .connection_pool_size(CONNECTIONS)
+                   .get_updates_request(UpdatesRequest())
                    .concurrent_updates(PerPersonOrder())
                    .post_init(post_init)
                    .build())
@@ -92,16 +94,17 @@ class Runner:
         await app.start()
         for name, job, every in (("deliver", self.deliver_due, IntervalTrigger(seconds=TICK_SECONDS)),
                                  ("purge", self.purge, IntervalTrigger(days=1))):
-            self.scheduler.add_job(self._outlasting(name, job), every, id=name, next_run_time=self.backline.clock(),
-                                   max_instances=1, coalesce=True, misfire_grace_time=None)
+            self.scheduler.add_job(self._outlasting(name, job), every, id=name,
+                                   next_run_time=self.backline.clock(), max_instances=1, coalesce=True,
+                                   misfire_grace_time=None)
         self.scheduler.start()
         if webhook_url is None:
             await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
             log.info("polling for updates")
             return
         path = urlsplit(webhook_url).path or "/"
-        self._server = webhook_app(app, self.backline.store, path, self.settings.webhook_secret).listen(
-            port, address=listen)
+        self._server = serve(webhook_app(app, self.backline.store, path, self.settings.webhook_secret),
+                             port, listen)
         await app.bot.set_webhook(webhook_url, secret_token=self.settings.webhook_secret,
                                   allowed_updates=Update.ALL_TYPES)
         log.info("webhook set; listening on %s:%s%s", listen, port, path)

@@ -26,6 +26,11 @@ class Settings:
     webhook_secret: str = ""
 
     @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never reach a log: the token, and the webhook secret."""
+        return self.token, self.webhook_secret
+
+    @property
     def file_base_url(self) -> str:
         """python-telegram-bot's base_file_url beside base_url (…/bot → …/file/bot)."""
         head, _, tail = self.api_base_url.rstrip("/").rpartition("/")

@@ -1,4 +1,8 @@
-"""Webhook mode: a small tornado server that checks Telegram's secret token and reports health."""
+"""Webhook mode: a small tornado server that checks Telegram's secret token and reports health.
+
+A body that is not one readable update (not JSON, not an object, not an Update, too large) is
+answered 400, and nothing of it is logged.
+"""
 from __future__ import annotations
 
 import hmac
@@ -6,15 +10,18 @@ import json
 import logging
 from http import HTTPStatus
 
+import tornado.httpserver
 import tornado.web
-from telegram import Update
 from telegram.ext import Application
 
+from bot.adapters.telegram.intake import read_update
 from bot.storage import Store
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("tornado.access")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY = 1 << 20  # bytes; Telegram's updates are far smaller (a message's text is at most 4096 characters)
+MAX_READ = 4 * MAX_BODY  # larger bodies are not even read: the connection is closed
 
 
 class _Updates(tornado.web.RequestHandler):
@@ -26,10 +33,17 @@ class _Updates(tornado.web.RequestHandler):
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             log.warning("webhook request without the right secret token refused")
             raise tornado.web.HTTPError(HTTPStatus.FORBIDDEN)
+        body = self.request.body
         try:
-            update = Update.de_json(json.loads(self.request.body), self.bot_app.bot)
-        except (ValueError, TypeError, KeyError):
-            raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST) from None
+            data = json.loads(body) if len(body) <= MAX_BODY else None
+        except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
+            data = None
+        update = read_update(data, self.bot_app.bot)
+        if update is None:
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            log.warning("webhook body that is not a readable update refused (update_id %s)",
+                        update_id if type(update_id) is int else "unknown")
+            raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST)
         await self.bot_app.update_queue.put(update)
         self.set_status(HTTPStatus.OK)
 
@@ -58,4 +72,12 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     level = logging.INFO if status < 400 else logging.ERROR if status >= 500 else logging.WARNING
     if isinstance(handler, _Health) and status == HTTPStatus.SERVICE_UNAVAILABLE:
         level = logging.WARNING
-    access.log(level, "%d %s %.2fms", status, handler._request_summary(), 1000 * handler.request.request_time())
+    access.log(level, "%d %s %.2fms", status, handler._request_summary(),
+               1000 * handler.request.request_time())
+
+
+def serve(app: tornado.web.Application, port: int, address: str) -> tornado.httpserver.HTTPServer:
+    """Listen on `address:port`; bodies over MAX_READ are not read (tornado answers 400 and closes)."""
+    server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_READ)
+    server.listen(port, address)
+    return server
