@@ -434,7 +434,7 @@ async def test_a_press_on_a_message_no_longer_shown_is_applied_and_its_buttons_r
         presser = {"id": 121, "is_bot": False, "first_name": "T"}
         server.inject(121, {"callback_query": {"id": "77", "from": presser, "chat_instance": "1",
                                                "message": old, "data": dict(buttons(welcome))[AGREE]}})
-        new = await settle(server, user, before, expect=text_of(engine, "flag.bladder_bowel"))
-    assert new[-1]["text"].endswith(text_of(engine, "flag.bladder_bowel"))
+        new = await settle(server, user, before, expect=text_of(engine, "screen.cauda"))
+    assert new[-1]["text"].endswith(text_of(engine, "screen.cauda"))
     assert any(c.method == "editMessageReplyMarkup" and c.status == 200 for c in server.calls)
     assert not buttons(next(m for m in user.messages() if m["message_id"] == welcome["message_id"]))
