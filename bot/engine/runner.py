@@ -232,8 +232,7 @@ class Engine:
     def _late(self, p: Progress, press: Press, out: list[Output]) -> None:
         """A press on an earlier question: a yes or "not sure" to a red-flag question is applied
         (it can only make things more urgent); anything else is refused as stale."""
-        flow, _, name = p.asked.get(press.ref, "").partition(".")
-        state = self.flows[flow].states.get(name) if flow in self.flows else None
+        state = self._at(p.asked.get(press.ref, ""))
         option = next((a for a in state.options if a.id == press.answer), None) if state else None
         if option is None or not positive(state, option) or self._screen is None:
             out.append(Refused(self.text(p.locale, "hint.stale"), "hint.stale"))
@@ -246,14 +245,14 @@ class Engine:
         if mentions.positive:  # a sign described is never taken as an answer to another question
             self._note(p, set(mentions.positive), out)
             return
-        last = next((q for _, q in sorted(((int(r), q) for r, q in p.asked.items()), reverse=True)
-                     if p.known.get(q) == "no"), None)  # by ref: stored JSON need not keep key order
-        if last is not None and replies.corrects(text):  # "I meant yes to the last one"
+        last = self._last_no(p) if replies.corrects(text) else None
+        if last is not None:  # "I meant yes to the last one"
             out.append(self.say(p.locale, "screen.late"))
-            self._note(p, set(self._at(last).screens), out)
+            self._note(p, set(last.screens), out)
             return
         state = self._state(p) if p.active else None
-        if mentions and not (state and self._answers_for(p, state, mentions)):
+        in_screen = state is not None and p.flow == self._screen and bool(state.ask)
+        if mentions and not in_screen:  # a denied or unnamed sign is checked again
             self._recheck_denied(p, mentions, out)
             return
         if state is None:
@@ -295,9 +294,18 @@ class Engine:
         label = _choice_label(state, value) if state.ask == "timezone" else f"{value}{unit}"
         self._answer(p, state, None, value, label, out)
 
-    def _at(self, where: str) -> State:
+    def _at(self, where: str) -> State | None:
+        """The state a "flow.state" name stands for, if the flows still have it."""
         flow, _, name = where.partition(".")
-        return self.flows[flow].states[name]
+        return self.flows[flow].states.get(name) if flow in self.flows else None
+
+    def _last_no(self, p: Progress) -> State | None:
+        """The red-flag question most recently answered "no" in this conversation (found by its ref:
+        stored JSON need not keep key order)."""
+        for _, where in sorted(((int(r), q) for r, q in p.asked.items()), reverse=True):
+            if p.known.get(where) == "no":
+                return self._at(where)
+        return None
 
     def _recheck_denied(self, p: Progress, mentions: Mentions, out: list[Output]) -> None:
         """A denied sign is asked about again, and a sign that names no flag re-runs the whole screen:
@@ -307,10 +315,6 @@ class Engine:
         for flag in mentions.negated:
             p.known.pop(self._asks_flag.get(flag, ""), None)
         self._interrupt(p, self._recheck, out)
-
-    def _answers_for(self, p: Progress, state: State, mentions: Mentions) -> bool:
-        """Whether a message that denies signs (or names none) is read as an answer: inside the screen."""
-        return p.flow == self._screen and bool(state.ask)
 
     def _answer(self, p: Progress, state: State, option: Answer | None, value: object, label: str,
                 out: list[Output]) -> None:

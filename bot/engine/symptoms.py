@@ -88,6 +88,9 @@ class _Language:
         self._stems = {w.stem for w in words if not w.prefix}
         self._prefixes = sorted({w.text for w in words if w.prefix})
         self._long = sorted({w.text for w in words if not w.prefix and len(w.text) >= 5})
+        self.starting: dict[str, list[_Phrase]] = {}  # phrases by the key of their first word
+        for phrase in self.phrases:
+            self.starting.setdefault(_key(phrase.words[0]), []).append(phrase)
         self.matches = functools.lru_cache(maxsize=50_000)(self._matches)
 
     def stem(self, word: str) -> str:
@@ -167,9 +170,8 @@ class Recogniser:
         for language in self._languages:
             keys = [language.matches(t) for t in tokens]
             found = []
-            for phrase in language.phrases:
-                first = _key(phrase.words[0])
-                for start in (i for i, k in enumerate(keys) if first in k):
+            for start, key in ((i, k) for i, ks in enumerate(keys) for k in ks):
+                for phrase in language.starting.get(key, ()):
                     positions = _positions(phrase, keys, start)
                     if positions and not _of_someone_else(language, tokens, start):
                         found.append((phrase.flag, positions, _denied(language, tokens, start)))
