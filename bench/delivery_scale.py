@@ -8,7 +8,7 @@ Run (from the repo root): python bench/delivery_scale.py [--people 100000] [--se
    due in one minute T (the earliest), the rest uniformly over the following 24 hours.
 2. Cold start: a fresh `python -c` doing what `backline run` does before it serves: imports, Settings from
    the environment, logging, flows and plan loaded and checked, Store.open (migrations) on the 100k database,
-   build_application + Runner, one claim_due when nothing is due (harmless). Wall seconds from spawning the
+   build_bot + Runner, one claim_due when nothing is due (harmless). Wall seconds from spawning the
    process to its "ready" line, median of 3. Target <= 2 s.
 3. Resident memory of that process at ready (VmRSS from /proc/self/status). Target <= 150 MB.
 4. Due selection: claim_due(conn, T + 30 s, limit=5000, channel="telegram") with ~1,000 due, timed inside
@@ -68,7 +68,7 @@ import asyncio, json, sys
 from datetime import datetime
 from bot.cli import main as _cli  # noqa: F401  (what the `backline` command imports)
 from bot import logs
-from bot.adapters.telegram.runner import Runner, build_application
+from bot.adapters.telegram.runner import Runner, build_bot
 from bot.adapters.telegram.settings import Settings
 from bot.app import load_flows, open_backline
 from bot.storage import coaching
@@ -98,10 +98,10 @@ async def _main(url, now, api):
     t = mark("flows", t)
     backline = await open_backline(settings.database_url, flows=flows)
     t = mark("plan+store.open", t)
-    runner = Runner(build_application(settings, backline), backline, settings)
-    t = mark("build_application", t)
+    runner = Runner(build_bot(settings), backline, settings)
+    t = mark("build_bot+runtime", t)
     claimed = await backline.store.run(
-        lambda conn: coaching.claim_due(conn, now, runner.delivery.batch, "telegram"))
+        lambda conn: coaching.claim_due(conn, now, runner.runtime.plan_batch, "telegram"))
     t = mark("claim_due", t)
     print("READY " + json.dumps({"marks": _marks, "claimed": len(claimed), **_status()}), flush=True)
     await backline.store.close()

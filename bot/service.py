@@ -13,6 +13,8 @@ from bot.coaching.coach import DAY_REF, Coach
 from bot.engine import (Action, Answered, Button, Engine, Message, Outcome, Output, Press, Progress, Refused, Repeat, Start,
                         Text)
 from bot.storage import Store, StorageUnavailable, Turn
+from bot.storage import coaching as records
+from bot.storage import inbox
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,12 @@ class Unsupported:
     kind: str
 
 
-Input = Command | Unsupported | Press | Text
+@dataclass(frozen=True, slots=True)
+class Stale:
+    """A press the bot did not make for this person, or on a message it no longer knows: refused."""
+
+
+Input = Command | Unsupported | Stale | Press | Text
 
 
 class KeyedLocks:
@@ -74,7 +81,7 @@ def utcnow() -> datetime:
 
 
 class Backline:
-    """Turns one input of one person into outputs, committing their progress first."""
+    """Turns one input of one person into outputs, inside the transaction that stores their progress."""
 
     def __init__(self, engine: Engine, store: Store, coach: Coach, clock: Callable[[], datetime] = utcnow):
         self.engine, self.store, self.coach, self.clock = engine, store, coach, clock
@@ -87,25 +94,35 @@ class Backline:
         return self.engine.say(locale, key, **values)
 
     async def handle(self, who: Who, item: Input, update_id: int | None = None) -> list[Output]:
-        """Apply `item` once (an `update_id` seen before is ignored) and return what to say."""
-        if isinstance(item, Command) and item.name == "delete":
-            return [self._confirm_delete()]
-        if isinstance(item, Press) and (item.ref or "").startswith(DELETE_REF):
-            return await self._delete(who, item)
+        """Apply `item` at once and return what to say (tools and tests; the runtime goes through the
+        inbox and outbox). An `update_id` seen before is ignored."""
         async with self._locks.hold(who):
             try:
                 return await self.store.step(who.channel, who.external_id, self.clock(),
-                                             lambda turn: self._step(turn, item, update_id))
+                                             lambda turn: self._direct(turn, item, update_id))
             except StorageUnavailable as exc:
                 log.warning("storage unavailable for a %s step: %s", who.channel, exc)
                 return [self.say("error.storage")]
 
-    def _step(self, turn: Turn, item: Input, update_id: int | None) -> list[Output]:
-        person = turn.person
-        if update_id is not None and person.last_update is not None and update_id <= person.last_update:
+    def _direct(self, turn: Turn, item: Input, update_id: int | None) -> list[Output]:
+        if update_id is not None and not inbox.seen(turn.conn, turn.person.channel, update_id, turn.now):
             return []
+        return self.step(turn, item)
+
+    def step(self, turn: Turn, item: Input, at: datetime | None = None,
+             shown: tuple[str, datetime | None] | None = None) -> list[Output]:
+        """The step: `item`, said at `at`, applied to the person loaded in `turn`. `shown` is what became
+        of the message that asked the open question (status, sent at): typed words answer a question
+        only if it was shown before they were typed."""
+        person = turn.person
         progress, out = person.progress, []
         match item:
+            case Stale():
+                return [Refused(self.text("hint.stale", progress.locale), "hint.stale")]
+            case Command("delete"):
+                return [self._confirm_delete(progress.locale)]
+            case Press(ref=str(ref)) if ref.startswith(DELETE_REF):
+                return self._delete(turn, item)
             case Command("start") if progress.active:
                 progress, out = self._then_ask_again(progress, "service.resume")
             case Command("start" | "restart"):
@@ -116,6 +133,7 @@ class Backline:
                 out.append(self.say("service.privacy", progress.locale))
             case Command("stop"):
                 turn.set_stopped("stop")
+                records.drop_queued(turn.conn, person.id)
                 out.append(self.say("service.stopped", progress.locale))
             case Command(name) if name in COACH_COMMANDS:
                 progress, out = self.coach.command(turn, progress, name)
@@ -125,17 +143,19 @@ class Backline:
                 progress, out = self._then_ask_again(progress, "service.unknown_command", command=name)
             case Unsupported():
                 progress, out = self._then_ask_again(progress, "service.unsupported")
-            case Press() | Text():
+            case Text():
+                progress, out = self.engine.handle(progress, Text(item.text, _seen(shown, at)))
+            case Press():
                 progress, out = self.engine.handle(progress, item)
         if isinstance(item, Command) and item.name in ("start", "restart") and person.stopped:
             turn.set_stopped(None)
-        for item in out:
-            if isinstance(item, Outcome):
-                turn.record_outcome(item.outcome, list(item.flags))
-            elif isinstance(item, Action) and item.name == "record_clearance":
+        for output in out:
+            if isinstance(output, Outcome):
+                turn.record_outcome(output.outcome, list(output.flags))
+            elif isinstance(output, Action) and output.name == "record_clearance":
                 turn.record_clearance(person.progress.last_outcome)
         out += self.coach.apply(turn, out, progress.locale)
-        turn.save(progress, update_id)
+        turn.save(progress)
         return out
 
     def _then_ask_again(self, progress: Progress, key: str, **values: object) -> tuple[Progress, list[Output]]:
@@ -143,29 +163,35 @@ class Backline:
         progress, question = self.engine.handle(progress, Repeat())
         return progress, [self.say(key, progress.locale, **values)] + question
 
-    def _confirm_delete(self) -> Message:
+    def _confirm_delete(self, locale: str) -> Message:
         """The question, its ref carrying when it was asked (adapters sign refs, so it can't be forged)."""
-        buttons = (Button("confirm", self.text("service.delete_confirm")),
-                   Button("cancel", self.text("service.delete_cancel")))
-        return Message(self.text("service.delete_ask"), buttons, ref=f"{DELETE_REF}{int(self.clock().timestamp())}",
-                       key="service.delete_ask")
+        buttons = (Button("confirm", self.text("service.delete_confirm", locale)),
+                   Button("cancel", self.text("service.delete_cancel", locale)))
+        return Message(self.text("service.delete_ask", locale), buttons,
+                       ref=f"{DELETE_REF}{int(self.clock().timestamp())}", key="service.delete_ask")
 
-    async def _delete(self, who: Who, press: Press) -> list[Output]:
+    def _delete(self, turn: Turn, press: Press) -> list[Output]:
+        locale = turn.person.progress.locale
         asked = press.ref[len(DELETE_REF):]
-        if not asked.isdecimal() or self.clock().timestamp() - int(asked) > DELETE_VALID.total_seconds():
-            return [Refused(self.text("service.delete_expired"), "service.delete_expired")]
-        label = self.text(f"service.delete_{press.answer}") if press.answer in ("confirm", "cancel") else None
-        if label is None:
-            return [Refused(self.text("hint.stale"), "hint.stale")]
+        if not asked.isdecimal() or turn.now.timestamp() - int(asked) > DELETE_VALID.total_seconds():
+            return [Refused(self.text("service.delete_expired", locale), "service.delete_expired")]
+        if press.answer not in ("confirm", "cancel"):
+            return [Refused(self.text("hint.stale", locale), "hint.stale")]
+        label = self.text(f"service.delete_{press.answer}", locale)
         if press.answer == "cancel":
-            return [Answered(press.ref, label), self.say("service.delete_kept")]
-        async with self._locks.hold(who):
-            try:
-                await self.store.forget(who.channel, who.external_id)
-            except StorageUnavailable:
-                return [self.say("error.storage")]
-        return [Answered(press.ref, label), self.say("service.deleted")]
+            return [Answered(press.ref, label), self.say("service.delete_kept", locale)]
+        turn.forget()
+        return [Answered(press.ref, label), self.say("service.deleted", locale)]
 
     async def mark_blocked(self, who: Who) -> None:
         """The person blocked the bot: send them nothing more (someone already erased stays erased)."""
         await self.store.mark_stopped(who.channel, who.external_id, "blocked")
+
+
+def _seen(shown: tuple[str, datetime | None] | None, at: datetime | None) -> bool:
+    """Whether the open question was on the person's screen when they typed at `at`: its message was
+    sent no later than that second (a channel dates messages to the second). No record: it was."""
+    if shown is None or at is None:
+        return True
+    status, sent_at = shown
+    return status == "sent" and (sent_at is None or sent_at.replace(microsecond=0) <= at)

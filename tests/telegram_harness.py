@@ -5,7 +5,7 @@ import asyncio
 from contextlib import asynccontextmanager
 
 from bot.adapters.telegram.limits import RetryingRateLimiter
-from bot.adapters.telegram.runner import Runner, build_application
+from bot.adapters.telegram.runner import Runner, build_bot
 from bot.adapters.telegram.settings import Settings
 from bot.app import open_backline
 from tests.support.botapi import BotAPIServer, FakeUser
@@ -20,8 +20,7 @@ async def running_bot(server: BotAPIServer, database_url: str, *, webhook_url: s
     settings = Settings(token=server.token, api_base_url=server.base_url, database_url=database_url,
                         webhook_secret=SECRET)
     backline = await open_backline(database_url)
-    runner = Runner(build_application(settings, backline, limiter=limiter or RetryingRateLimiter(backoff=0.05)),
-                    backline, settings)
+    runner = Runner(build_bot(settings, limiter or RetryingRateLimiter(backoff=0.05)), backline, settings)
     await runner.start(webhook_url, port=port, listen="127.0.0.1", poll_timeout=1)
     try:
         yield runner

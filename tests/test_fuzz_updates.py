@@ -190,12 +190,13 @@ async def stored_progress(runner, ids) -> dict[str, tuple]:
 
 
 async def quiet(server: BotAPIServer, runner, seconds: float = 0.5, timeout: float = 60) -> None:
-    """Until the update queue is empty and the bot made no Bot API call for `seconds`."""
+    """Until nothing is being applied or sent and the bot made no Bot API call for `seconds`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         calls = len(server.calls)
         await asyncio.sleep(seconds)
-        if calls == len(server.calls) and runner.application.update_queue.empty():
+        idle = not runner.runtime.worker._tasks and not runner.runtime.dispatcher._tasks
+        if calls == len(server.calls) and idle:
             return
     raise TimeoutError("the bot did not settle")
 

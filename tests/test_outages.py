@@ -86,7 +86,7 @@ def storage_text(engine):
 def job_logs(caplog, since: int) -> list[tuple[int, str]]:
     """(level, job) of what the scheduler's jobs logged, and anything logged at ERROR."""
     return [(r.levelno, r.getMessage().split(":")[0]) for r in caplog.records[since:]
-            if r.name == "bot.adapters.telegram.runner" or r.levelno >= logging.ERROR]
+            if r.name == "bot.runtime.runtime" or r.levelno >= logging.ERROR]
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +101,7 @@ async def test_a_frozen_postgres_is_reported_in_time_and_recovered_from(cluster,
     webhook = f"http://127.0.0.1:{port}/telegram"
     async with running_bot(server, cluster.url, webhook_url=webhook, port=port) as bot:
         await say(server, user, "/start")
-        deliver = bot.scheduler.get_job("deliver").func
+        deliver = bot.runtime.scheduler.get_job("plan").func
         cluster.freeze()
         mark = len(caplog.records)
         try:
@@ -118,14 +118,16 @@ async def test_a_frozen_postgres_is_reported_in_time_and_recovered_from(cluster,
         assert health == 503 and health_took < HEALTH_WITHIN
         assert direct[0].text == STORAGE_TEXT and direct_took < REPLY_WITHIN
         assert command != 0 and command_took < 10
-        assert job_logs(caplog, mark) == [(logging.WARNING, "deliver")]
+        logged = job_logs(caplog, mark)
+        assert {level for level, _ in logged} == {logging.WARNING} and len(logged) == len(set(logged))
+        assert (logging.WARNING, "plan") in logged, "one warning per job, no traceback"
 
         new = await say(server, user, "/help")
         assert new[0]["text"].startswith(engine.text("en", "service.help")[:30])
         assert (await healthz(port))[0] == 200
         mark = len(caplog.records)
         await deliver()
-        assert job_logs(caplog, mark) == [(logging.INFO, "deliver")]
+        assert job_logs(caplog, mark) == [(logging.INFO, "plan")]
         assert "answers again" in caplog.records[-1].getMessage()
     assert health_command(cluster.url)[0] == 0
 
@@ -136,7 +138,7 @@ async def test_a_stopped_postgres_is_reported_and_recovered_from(cluster, server
     webhook = f"http://127.0.0.1:{port}/telegram"
     async with running_bot(server, cluster.url, webhook_url=webhook, port=port) as bot:
         await say(server, user, "/start")
-        purge = bot.scheduler.get_job("purge").func
+        purge = bot.runtime.scheduler.get_job("purge").func
         cluster.stop("immediate")
         try:
             reply_took = await storage_reply(server, user, "/help")
@@ -148,7 +150,8 @@ async def test_a_stopped_postgres_is_reported_and_recovered_from(cluster, server
         finally:
             cluster.start()
         assert reply_took < REPLY_WITHIN and health == 503
-        assert logged == [(logging.WARNING, "purge")]
+        assert [entry for entry in logged if entry[1] == "purge"] == [(logging.WARNING, "purge")]
+        assert all(level == logging.WARNING for level, _ in logged), "warnings, no traceback"
         new = await say(server, user, "/help")
         assert new[0]["text"] != STORAGE_TEXT
         assert (await healthz(port))[0] == 200

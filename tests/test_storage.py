@@ -40,7 +40,7 @@ async def test_each_step_is_committed_and_survives_a_reopen(database_url):
         progress = turn.person.progress
         progress.flow, progress.state, progress.step = "triage", "squat", 4
         progress.answers["squat_heels_lift"] = "yes"
-        turn.save(progress, update_id=77)
+        turn.save(progress)
     await store.step("telegram", "42", NOW, answer)
     await store.close()  # as if the process were killed right after the step
 
@@ -48,7 +48,6 @@ async def test_each_step_is_committed_and_survives_a_reopen(database_url):
     try:
         person = await reopened.find("telegram", "42")
         assert person.progress == Progress("triage", "squat", [], {"squat_heels_lift": "yes"}, [], None, 4)
-        assert person.last_update == 77
     finally:
         await reopened.close()
 

@@ -260,9 +260,9 @@ async def test_an_update_delivered_twice_is_applied_once(server, sqlite_url, eng
         await press(server, user, AGREE)
         await say(server, user, "no")
         delivered = next(c for c in reversed(server.calls) if c.method == "getUpdates" and c.result)
-        update = Update.de_json(delivered.result[-1], runner.application.bot)
+        update = Update.de_json(delivered.result[-1], runner.bot)
         before = len(user.messages())
-        await runner.application.process_update(update)  # as if Telegram sent it again after a crash
+        assert await runner.intake.store([(update.update_id, update)])  # as if Telegram sent it again
         await asyncio.sleep(0.3)
         assert len(user.messages()) == before
     assert (await rows(sqlite_url, people, 61))[0].progress["state"] == "both_legs"
@@ -327,7 +327,7 @@ async def test_plan_days_arrive_with_checkins_and_progress_has_a_chart(server, d
         server.block(92)
         due = max(await next_due(database_url, 91), await next_due(database_url, 92))
         runner.backline.clock = lambda: due + timedelta(minutes=1)
-        assert await runner.deliver_due() == 1
+        assert await runner.deliver_due() == 2, "one for each; the blocker's comes back Forbidden"
         day = user.messages()[-1]
         assert day["text"].startswith("Day 1 of 42") and [b for b, _ in buttons(day)] == \
             ["Done ✅", "Skipped", "Pain is worse", "New symptom"]
@@ -347,13 +347,14 @@ async def test_plan_days_arrive_with_checkins_and_progress_has_a_chart(server, d
 
 
 async def test_a_typing_indicator_shows_while_the_bot_works(server, sqlite_url, monkeypatch):
+    import time
     from bot.service import Backline
-    handle = Backline.handle
+    step = Backline.step
 
-    async def slow(self, *args, **kwargs):  # a step that takes longer than the indicator's delay
-        await asyncio.sleep(0.8)
-        return await handle(self, *args, **kwargs)
-    monkeypatch.setattr(Backline, "handle", slow)
+    def slow(self, *args, **kwargs):  # a step that takes longer than the indicator's delay
+        time.sleep(0.8)
+        return step(self, *args, **kwargs)
+    monkeypatch.setattr(Backline, "step", slow)
     user = server.user(101)
     async with running_bot(server, sqlite_url):
         await say(server, user, "/start")
@@ -391,35 +392,38 @@ async def test_a_burst_of_plan_days_keeps_under_telegrams_rate_with_no_429(serve
 
 
 async def test_a_plan_day_that_timed_out_counts_as_sent(engine, coach):
+    from datetime import datetime, timezone
     from telegram.error import TimedOut
     from bot.adapters.telegram.callbacks import CallbackSigner
-    from bot.adapters.telegram.handlers import TelegramAdapter
-    from bot.storage.coaching import Due
+    from bot.adapters.telegram.sender import TelegramChannel
+    from bot.runtime.rows import draft_of
+    from bot.storage.outbox import SENT, Row
 
     class SlowBot:
         async def send_message(self, *args, **kwargs):
             raise TimedOut()
-    adapter = TelegramAdapter(None, CallbackSigner("1234:" + "a" * 35))
-    due = Due(1, 1, "telegram", "42", 1, None, {})
-    assert await adapter.deliver(SlowBot(), due, coach.day_message(1, {})) == "sent"
+    channel = TelegramChannel(SlowBot(), CallbackSigner("1234:" + "a" * 35), lambda: datetime.now(timezone.utc))
+    draft = draft_of(coach.day_message(1, {}))
+    [mark] = await channel.send([Row(1, "telegram", "42", draft.kind, draft.body, delivery_id=5)])
+    assert mark.status == SENT and mark.delivery_id == 5
 
 
 async def test_a_failing_update_is_logged_and_the_bot_carries_on(server, sqlite_url, engine, monkeypatch, caplog):
-    from bot.service import Backline
-    handle, failures = Backline.handle, []
+    from bot.service import Backline, Command
+    step, failures = Backline.step, []
 
-    async def once_broken(self, who, item, update_id=None):
-        if not failures:
-            failures.append(update_id)
+    def broken(self, turn, item, *args, **kwargs):  # a bug that one input meets, every time it is run
+        if item == Command("broken"):
+            failures.append(1)
             raise RuntimeError("a bug")
-        return await handle(self, who, item, update_id)
-    monkeypatch.setattr(Backline, "handle", once_broken)
+        return step(self, turn, item, *args, **kwargs)
+    monkeypatch.setattr(Backline, "step", broken)
     user = server.user(111)
     async with running_bot(server, sqlite_url):
-        await user.send_text("/start")
-        await server.wait_for(lambda: failures)
+        await say(server, user, "/broken", expect=text_of(engine, "error.failed"))
         new = await say(server, user, "/start")
     assert new[-1]["text"] == text_of(engine, "triage.welcome")
+    assert any(m["text"] == text_of(engine, "error.failed") for m in user.messages()), "told, not left waiting"
     assert any("failed: RuntimeError" in r.getMessage() for r in caplog.records)
 
 

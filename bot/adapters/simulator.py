@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.coaching.delivery import Delivery
 from bot.engine import Message, Outcome, Output, Photo, Press, Refused, Text
+from bot.runtime import Runtime
+from bot.runtime.rows import output_of
 from bot.service import Backline, Command, Who
 from bot.storage import coaching as records
-from bot.storage.coaching import Due
+from bot.storage.outbox import SENT, Mark, Row
 
 _DURATION = re.compile(r"(\d+)\s*([wdhm])")
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
@@ -31,14 +32,31 @@ def parse_duration(text: str) -> timedelta:
 class Simulator:
     """Talks for one person; `{"advance": "1d"}` moves the simulated clock and delivers what falls due."""
 
+    name = "simulator"
+
     def __init__(self, backline: Backline, user: str = "sim", out=sys.stdout, start: datetime | None = None):
         self.backline = backline
-        self.who = Who("simulator", user)
+        self.who = Who(self.name, user)
         self.out = out
         self.ref: str | None = None
         self.now = start or backline.clock()
         backline.clock = lambda: self.now
-        self.delivery = Delivery(backline, self.who.channel)
+        self.runtime = Runtime(backline, [self])
+        self._zone = "UTC"
+
+    async def send(self, rows: list[Row]) -> list[Mark]:
+        """The channel: each row printed as it stands (a plan day after its delivery line)."""
+        for row in rows:
+            if "day" in row.body:
+                local = self.now.astimezone(ZoneInfo(self._zone))
+                self.emit({"type": "delivery", "day": row.body["day"], "at": local.isoformat(timespec="minutes")})
+            output = output_of(row)
+            if output is not None:
+                self.show([output])
+        return [Mark(row.id, SENT, at=self.now, delivery_id=row.delivery_id) for row in rows]
+
+    async def working(self, external_id: str) -> None:
+        """Nothing to show."""
 
     def emit(self, obj: dict[str, Any]) -> None:
         self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
@@ -91,28 +109,27 @@ class Simulator:
         while True:
             due = await self._next_due()
             self.now = min(due, target) if due is not None and due > self.now else target
-            await self.delivery.run_due(self.now, self._send, self.who.external_id)
+            await self.runtime.plan_days(self.who.external_id)
+            await self.runtime.worker.drain(self.who.channel, self.who.external_id)
             if self.now >= target:
                 return
 
     async def _next_due(self) -> datetime | None:
         person = await self.backline.store.find(self.who.channel, self.who.external_id)
         enrolment = person and await self.backline.store.run(lambda conn: records.enrolment(conn, person.id))
+        if enrolment and enrolment.time_zone:
+            self._zone = enrolment.time_zone
         return enrolment.next_due if enrolment and enrolment.status == "active" else None
-
-    async def _send(self, due: Due, message: Message) -> str:
-        enrolment = await self.backline.store.run(lambda conn: records.enrolment(conn, due.person_id))
-        local = self.now.astimezone(ZoneInfo(enrolment.time_zone))
-        self.emit({"type": "delivery", "day": due.day, "at": local.isoformat(timespec="minutes")})
-        self.show([message])
-        return "sent"
 
     async def run(self, stdin=sys.stdin) -> None:
         """Serve until stdin ends or whoever reads stdout goes away."""
+        await self.runtime.start(schedule=False)
         try:
             await self._serve(stdin)
         except BrokenPipeError:
             return
+        finally:
+            await self.runtime.stop()
 
     async def _serve(self, stdin) -> None:
         while True:
@@ -134,5 +151,5 @@ class Simulator:
         if isinstance(item, timedelta):
             await self.advance(item)
         else:
-            self.show(await self.backline.handle(self.who, item))
+            await self.runtime.converse(self.who, item)
         return True

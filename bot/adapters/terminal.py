@@ -8,15 +8,29 @@ import tempfile
 import textwrap
 
 from bot.engine import Message, Outcome, Output, Photo, Press, Refused, Text
+from bot.runtime import Runtime
+from bot.runtime.rows import output_of
 from bot.service import Backline, Command, Who
+from bot.storage.outbox import SENT, Mark, Row
 
 
 class TerminalChat:
+    name = "terminal"
+
     def __init__(self, backline: Backline, user: str | None = None, out=sys.stdout):
         self.backline = backline
-        self.who = Who("terminal", user or getpass.getuser())
+        self.who = Who(self.name, user or getpass.getuser())
         self.out = out
         self.buttons: list[tuple[str, str | None]] = []
+        self.runtime = Runtime(backline, [self])
+
+    async def send(self, rows: list[Row]) -> list[Mark]:
+        """The channel: rows printed as they come."""
+        self.show([o for o in map(output_of, rows) if o is not None])
+        return [Mark(row.id, SENT, at=self.backline.clock(), delivery_id=row.delivery_id) for row in rows]
+
+    async def working(self, external_id: str) -> None:
+        """Nothing to show."""
 
     def show(self, outputs: list[Output]) -> None:
         for item in outputs:
@@ -47,12 +61,16 @@ class TerminalChat:
     async def run(self) -> None:
         print("Backline in the terminal. Type a button's number or your answer; /help lists commands; "
               "Ctrl-D quits.", file=self.out)
-        self.show(await self.backline.handle(self.who, Command("start")))
-        while True:
-            try:
-                line = await asyncio.to_thread(input, "\n> ")
-            except EOFError:
-                print(file=self.out)
-                return
-            if line.strip():
-                self.show(await self.backline.handle(self.who, self.parse(line)))
+        await self.runtime.start()
+        try:
+            await self.runtime.converse(self.who, Command("start"))
+            while True:
+                try:
+                    line = await asyncio.to_thread(input, "\n> ")
+                except EOFError:
+                    print(file=self.out)
+                    return
+                if line.strip():
+                    await self.runtime.converse(self.who, self.parse(line))
+        finally:
+            await self.runtime.stop()

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bot.sourcefile import SourceError, load_source
+from bot.sourcefile import load_source
 
 
 class _Model(BaseModel):

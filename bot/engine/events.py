@@ -23,9 +23,10 @@ class Press:
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """Free text typed by the person."""
+    """Free text typed by the person; `seen` False if typed before the open question was shown."""
 
     text: str
+    seen: bool = True
 
 
 @dataclass(frozen=True, slots=True)

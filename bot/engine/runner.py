@@ -82,8 +82,8 @@ class Engine:
                 self._goto(p, flow, self.flows[flow].start, out)
             case Press():
                 self._press(p, event, out)
-            case Text(text):
-                self._typed(p, text, out)
+            case Text(text, seen):
+                self._typed(p, text, out, seen)
             case Repeat():
                 if p.active:
                     out.append(self._question(p, self._state(p)))
@@ -240,7 +240,7 @@ class Engine:
         out.append(self.say(p.locale, "screen.late"))
         self._note(p, set(state.screens), out)
 
-    def _typed(self, p: Progress, text: str, out: list[Output]) -> None:
+    def _typed(self, p: Progress, text: str, out: list[Output], seen: bool = True) -> None:
         mentions = self.mentions(text)
         if mentions.positive:  # a sign described is never taken as an answer to another question
             self._note(p, set(mentions.positive), out)
@@ -257,6 +257,9 @@ class Engine:
             return
         if state is None:
             out.append(Refused(self.text(p.locale, "hint.idle"), "hint.idle"))
+            return
+        if not seen:  # typed before this question reached them: it answers something else
+            out += [self.say(p.locale, "hint.unseen"), self._question(p, state)]
             return
         if mentions:  # in the screen: the words that name a sign are no answer; read what is left
             text = self.recogniser.remainder(text)

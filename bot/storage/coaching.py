@@ -5,18 +5,14 @@ Plain functions on a Connection, so that they run inside one Store transaction w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from bot.coaching.schedule import due_at, following, local_date
-from bot.storage.tables import deliveries, enrolments, insert_new, measurements, people
-
-# A claim older than this was lost with its process and is sent again; longer than any send takes,
-# flood-control waits included, so that a slow sender is never doubled by another process.
-STALE_CLAIM = timedelta(minutes=15)
-
+from bot.storage.tables import aware as _aware
+from bot.storage.tables import deliveries, enrolments, insert_new, measurements, outbox, people
 
 @dataclass
 class Enrolment:
@@ -42,6 +38,7 @@ class Due:
     local_date: date
     profile: dict[str, Any]
     rescreened: bool = False  # the screen ran again after the six weeks
+    zone: str = "UTC"
 
 
 def enrolment(conn: sa.Connection, person_id: int, lock: bool = False) -> Enrolment | None:
@@ -57,10 +54,23 @@ def enrolment(conn: sa.Connection, person_id: int, lock: bool = False) -> Enrolm
 
 
 def save_enrolment(conn: sa.Connection, person_id: int, now: datetime, **values: Any) -> None:
+    """Change the enrolment; a plan no longer active takes back the days queued and not yet sent."""
+    if values.get("status", "active") != "active":
+        drop_queued(conn, person_id)
     values["updated_at"] = now
     done = conn.execute(enrolments.update().where(enrolments.c.person_id == person_id).values(values))
     if done.rowcount == 0:
         conn.execute(enrolments.insert().values(person_id=person_id, **values))
+
+
+def drop_queued(conn: sa.Connection, person_id: int) -> None:
+    """Plan days queued for the person and not sent yet are not sent: recorded as skipped."""
+    queued = sa.select(deliveries.c.id).where(deliveries.c.person_id == person_id, deliveries.c.status == "queued")
+    ids = list(conn.execute(queued).scalars())
+    if ids:
+        conn.execute(outbox.update().where(outbox.c.delivery_id.in_(ids), outbox.c.status == "pending")
+                     .values(status="expired"))
+        conn.execute(deliveries.update().where(deliveries.c.id.in_(ids)).values(status="skipped"))
 
 
 def next_plan_day(conn: sa.Connection, person_id: int) -> int:
@@ -101,16 +111,15 @@ def history(conn: sa.Connection, person_id: int) -> tuple[list[tuple[int, str | 
 
 def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str,
               external_id: str | None = None) -> list[Due]:
-    """Claim up to `limit` deliveries due by `now` on `channel`, each exactly once, even with several processes.
+    """Claim up to `limit` deliveries due by `now` on `channel`, each exactly once, even with several processes;
+    each is recorded as queued (the outbox row that sends it marks it sent).
 
-    A day whose local date has passed unsent is recorded as skipped and the plan moves on; a claim
-    left unsent by a process that died is taken again while its local day lasts.
+    A day whose local date has passed unsent is recorded as skipped and the plan moves on.
     """
     who = [people.c.channel == channel, people.c.stopped.is_(None)]
     if external_id is not None:
         who.append(people.c.external_id == external_id)
-    due = _claim_scheduled(conn, now, limit, who)
-    return due + _reclaim_stale(conn, now, limit - len(due), who) if len(due) < limit else due
+    return _claim_scheduled(conn, now, limit, who)
 
 
 def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list) -> list[Due]:
@@ -131,9 +140,9 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list) 
             skipped.append(_delivery_row(row.person_id, day, local, due, "skipped", None))
             day, (local, due) = day + 1, following(day, local, at, zone)
         if due <= now:
-            sending.append(_delivery_row(row.person_id, day, local, due, "sending", now))
+            sending.append(_delivery_row(row.person_id, day, local, due, "queued", now))
             claims[row.person_id] = Due(0, row.person_id, row.channel, row.external_id, day, local,
-                                        row.profile or {}, row.rescreened_at is not None)
+                                        row.profile or {}, row.rescreened_at is not None, zone)
             day, (local, due) = day + 1, following(day, local, at, zone)
         advanced.append({"b_pid": row.person_id, "b_day": day, "b_due": due})
     if skipped:
@@ -145,26 +154,6 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list) 
             claimed.append(claims[person_id])
     if advanced:
         conn.execute(_ADVANCE, advanced)
-    return claimed
-
-
-def _reclaim_stale(conn: sa.Connection, now: datetime, limit: int, who: list) -> list[Due]:
-    query = (sa.select(deliveries, enrolments.c.status.label("plan_status"), enrolments.c.time_zone,
-                       enrolments.c.profile, enrolments.c.rescreened_at, people.c.channel, people.c.external_id)
-             .join(enrolments, enrolments.c.person_id == deliveries.c.person_id)
-             .join(people, people.c.id == deliveries.c.person_id)
-             .where(deliveries.c.status == "sending", deliveries.c.claimed_at < now - STALE_CLAIM, *who)
-             .limit(limit))
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=deliveries, skip_locked=True)
-    claimed = []
-    for row in conn.execute(query).all():
-        if row.plan_status != "active" or row.local_date < local_date(now, row.time_zone):  # held, or too late
-            conn.execute(deliveries.update().where(deliveries.c.id == row.id).values(status="skipped"))
-            continue
-        conn.execute(deliveries.update().where(deliveries.c.id == row.id).values(claimed_at=now))
-        claimed.append(Due(row.id, row.person_id, row.channel, row.external_id, row.day, row.local_date,
-                           row.profile or {}, row.rescreened_at is not None))
     return claimed
 
 
@@ -184,14 +173,6 @@ def _insert_deliveries(dialect: str, returning: bool = False):
     return statement.returning(deliveries.c.id, deliveries.c.person_id) if returning else statement
 
 
-def finish_delivery(conn: sa.Connection, due: Due, status: str, now: datetime) -> None:
-    """Mark a claimed delivery sent, or blocked (and then the person is sent nothing more)."""
-    conn.execute(deliveries.update().where(deliveries.c.id == due.delivery_id)
-                 .values(status=status, sent_at=now if status == "sent" else None))
-    if status == "blocked":
-        conn.execute(people.update().where(people.c.id == due.person_id).values(stopped="blocked"))
-
-
 def schedule_from(conn: sa.Connection, person_id: int, now: datetime, at: str, zone: str) -> tuple[date, datetime]:
     """The next due date and instant for a (new) time or zone, never a second message on a day already served
     (the last one's instant is read in the new zone, so a change of zone can neither double nor drop a day)."""
@@ -203,8 +184,3 @@ def schedule_from(conn: sa.Connection, person_id: int, now: datetime, at: str, z
         local += timedelta(days=1)
         due = due_at(local, at, zone)
     return local, due
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value

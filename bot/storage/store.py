@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from bot.engine.progress import Progress
+from bot.storage import inbox, outbox
 from bot.storage.tables import clearances, deliveries, insert_new, people, triage_results
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -50,7 +51,6 @@ _SELECT_PERSON = sa.select(people).where(people.c.channel == sa.bindparam("b_cha
 _LOCK_PERSON = _SELECT_PERSON.with_for_update()
 _SAVE = people.update().where(people.c.id == sa.bindparam("b_id")).values(
     progress=sa.bindparam("b_progress"), updated_at=sa.bindparam("b_now"))
-_SAVE_WITH_UPDATE = _SAVE.values(last_update=sa.bindparam("b_update"))
 
 
 class StorageUnavailable(Exception):
@@ -102,7 +102,6 @@ class Person:
     channel: str
     external_id: str
     progress: Progress
-    last_update: int | None
     stopped: str | None
 
 
@@ -112,13 +111,17 @@ class Turn:
     def __init__(self, conn: sa.Connection, person: Person, now: datetime):
         self.conn, self.person, self.now = conn, person, now
 
-    def save(self, progress: Progress, update_id: int | None = None) -> None:
+    def save(self, progress: Progress) -> None:
         values = {"b_id": self.person.id, "b_progress": progress.to_dict(), "b_now": self.now}
-        if update_id is None:
-            self.conn.execute(_SAVE, values)
-        else:
-            self.conn.execute(_SAVE_WITH_UPDATE, values | {"b_update": update_id})
+        self.conn.execute(_SAVE, values)
         self.person.progress = progress
+
+    def forget(self) -> None:
+        """Erase the person and everything stored about them, and what was said to them."""
+        conn, person = self.conn, self.person
+        conn.execute(people.delete().where(people.c.id == person.id))
+        outbox.forget(conn, person.channel, person.external_id)
+        inbox.forget(conn, person.channel, person.external_id)
 
     def set_stopped(self, reason: str | None) -> None:
         self.conn.execute(people.update().where(people.c.id == self.person.id).values(stopped=reason))
@@ -148,6 +151,11 @@ class Store:
         else:
             self._sqlite = None
             self._async = _postgres_engine(self.url, self.limit, self.timeout)
+
+    @property
+    def single_process(self) -> bool:
+        """Whether only one process may use this database (SQLite)."""
+        return self._async is None
 
     @classmethod
     async def open(cls, url: str | None = None, timeout: float | None = None) -> Store:
@@ -210,7 +218,7 @@ class Store:
 
     async def step(self, channel: str, external_id: str, now: datetime, work: Callable[[Turn], T]) -> T:
         """Load (creating if new) and lock one person, run `work` on them, and commit."""
-        return await self.run(lambda conn: work(Turn(conn, _person(conn, channel, external_id, now), now)))
+        return await self.run(lambda conn: work(Turn(conn, load_person(conn, channel, external_id, now), now)))
 
     async def find(self, channel: str, external_id: str) -> Person | None:
         return await self.run(lambda conn: _find(conn, channel, external_id))
@@ -220,6 +228,8 @@ class Store:
         def erase(conn: sa.Connection) -> bool:
             deleted = conn.execute(people.delete().where(
                 people.c.channel == channel, people.c.external_id == external_id))
+            outbox.forget(conn, channel, external_id)
+            inbox.forget(conn, channel, external_id)
             return deleted.rowcount > 0
         return await self.run(erase)
 
@@ -313,8 +323,7 @@ def _consume(task: asyncio.Task) -> None:
 
 
 def _row_person(row: sa.Row) -> Person:
-    return Person(row.id, row.channel, row.external_id, Progress.from_dict(row.progress), row.last_update,
-                  row.stopped)
+    return Person(row.id, row.channel, row.external_id, Progress.from_dict(row.progress), row.stopped)
 
 
 def _find(conn: sa.Connection, channel: str, external_id: str, lock: bool = False) -> Person | None:
@@ -323,7 +332,8 @@ def _find(conn: sa.Connection, channel: str, external_id: str, lock: bool = Fals
     return _row_person(row) if row else None
 
 
-def _person(conn: sa.Connection, channel: str, external_id: str, now: datetime) -> Person:
+def load_person(conn: sa.Connection, channel: str, external_id: str, now: datetime) -> Person:
+    """The person, locked for the step (PostgreSQL), created if new."""
     person = _find(conn, channel, external_id, lock=True)
     if person is None:
         first = Progress(step=int(now.timestamp() * 1000))  # refs never repeat, even after an erasure

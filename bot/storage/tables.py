@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -78,9 +79,54 @@ measurements = sa.Table(
     sa.Column("cm", sa.Float, nullable=False),
 )
 
+# Every input, stored before it is acknowledged; unique per channel and update id, so that an update
+# delivered twice (or out of order) is applied once. Its payload is cleared once it has been applied.
+inbox = sa.Table(
+    "inbox", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("update_id", sa.BigInteger, nullable=False),
+    sa.Column("external_id", sa.String(64), nullable=True),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("payload", Json, nullable=True),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("received_at", Time, nullable=False),
+    sa.UniqueConstraint("channel", "update_id", name="uq_inbox_channel_update"),
+    sa.Index("ix_inbox_person", "channel", "external_id", "status"),
+    sa.Index("ix_inbox_status", "status", "received_at"),
+)
+
+# Every output, written in the step's transaction, sent in order per person by the dispatcher and
+# marked as it goes. A lease (owner, until) is held while a process sends; a lapsed one is taken over.
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("external_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(12), nullable=False),
+    sa.Column("body", Json, nullable=False),
+    sa.Column("blob", sa.LargeBinary, nullable=True),
+    sa.Column("ref", sa.String(32), nullable=True),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("lease_owner", sa.String(32), nullable=True),
+    sa.Column("lease_until", Time, nullable=True),
+    sa.Column("expires_at", Time, nullable=True),
+    sa.Column("delivery_id", sa.Integer, nullable=True),
+    sa.Column("sent_id", sa.BigInteger, nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("sent_at", Time, nullable=True),
+    sa.Index("ix_outbox_person", "channel", "external_id", "status", "id"),
+    sa.Index("ix_outbox_pending", "status", "lease_until"),
+)
+
 
 @functools.cache
 def insert_new(dialect: str, table: sa.Table, *unique: str):
     """INSERT into `table` that skips rows whose `unique` columns already exist; built once per dialect."""
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
     return insert.on_conflict_do_nothing(index_elements=list(unique))
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; they were stored as UTC."""
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value

@@ -44,6 +44,7 @@ import functools
 import inspect
 import io
 import itertools
+import random
 import json
 import math
 import re
@@ -991,7 +992,8 @@ class BotAPIServer:
         )
         self._chats: dict[int, _ChatState] = {}
         self._users: dict[int, FakeUser] = {}
-        self._update_ids = itertools.count(100_000_001)
+        # Telegram's ids start at a random number; a new server must not repeat an earlier one's ids.
+        self._update_ids = itertools.count(random.randrange(100_000_001, 1_000_000_000, 1_000_000))
         self._query_ids = itertools.count(4_000_000_000_000_000_001)
         self._updates: list[_Queued] = []
         self._allowed_updates = _DEFAULT_ALLOWED_UPDATES

@@ -1,18 +1,31 @@
-"""Updates read one at a time: one that cannot be read is skipped, and only its id is logged.
+"""Updates in: read one at a time, stored in the inbox, and only then confirmed to Telegram.
 
 python-telegram-bot parses a getUpdates answer as a whole; one update it cannot parse fails the
 batch, is logged in full at CRITICAL, and is fetched again on every poll, so no one is answered
 any more. `UpdatesRequest` (the request getUpdates goes through) hands PTB only readable updates,
-each unreadable one replaced by a bare update with its id, which confirms it.
+each unreadable one replaced by a bare update with its id, which is stored as unreadable.
+
+`Poller` fetches with getUpdates itself: the next offset, which confirms a batch, is asked for only
+after the batch is committed to the inbox. While the database does not answer, each person in the
+batch is told once that their message could not be recorded, and the batch is fetched again.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
-from telegram import Update
-from telegram.constants import MessageLimit
+from telegram import Bot, Update
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import Conflict, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
+
+from bot.adapters.telegram import render
+from bot.adapters.telegram.callbacks import CallbackSigner
+from bot.adapters.telegram.sender import CHANNEL
+from bot.adapters.telegram.updates import received
+from bot.runtime import Runtime
+from bot.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
 LARGEST = 2**63  # ids are 64-bit integers in Telegram and in the database
@@ -81,3 +94,66 @@ class UpdatesRequest(HTTPXRequest):
     async def post(self, *args, **kwargs):
         result = await super().post(*args, **kwargs)
         return screened(result) if isinstance(result, list) else result
+
+
+class Intake:
+    """Updates into the inbox; what to tell people whose update could not be stored."""
+
+    def __init__(self, runtime: Runtime, bot: Bot, signer: CallbackSigner):
+        self.runtime, self.bot, self.signer = runtime, bot, signer
+        self._told: set[int] = set()  # updates whose sender was told the records could not be reached
+
+    async def store(self, updates: list[tuple[int, Update | None]]) -> bool:
+        """Store the updates; False (after telling each person once) if the database did not take them."""
+        now = self.runtime.backline.clock()
+        items = [received(update, update_id, self.signer, now) for update_id, update in updates]
+        try:
+            await self.runtime.receive(CHANNEL, items)
+        except StorageUnavailable as exc:
+            log.warning("%d updates could not be stored: %s", len(items), exc)
+            await self._tell_unavailable(items)
+            return False
+        self._told.difference_update(i.update_id for i in items)
+        return True
+
+    async def _tell_unavailable(self, items) -> None:
+        text = render.html_pieces(self.runtime.backline.text("error.storage"))[0]
+        for item in items:
+            if item.external_id is None or item.payload is None or item.update_id in self._told:
+                continue
+            self._told.add(item.update_id)
+            try:
+                await self.bot.send_message(int(item.external_id), text, parse_mode=ParseMode.HTML)
+            except TelegramError as exc:
+                log.warning("could not say the records are unreachable: %s", exc.__class__.__name__)
+
+
+class Poller:
+    """Long polling that confirms a batch (the next offset) only once the inbox holds it."""
+
+    def __init__(self, intake: Intake, timeout: int = 30):
+        self.intake, self.timeout = intake, timeout
+        self.offset: int | None = None
+
+    async def run(self) -> None:
+        bot, failures = self.intake.bot, 0
+        while True:
+            try:
+                updates = await bot.get_updates(offset=self.offset, timeout=self.timeout,
+                                                allowed_updates=Update.ALL_TYPES)
+            except Conflict:
+                log.warning("another process polls with this token; trying again")
+                await asyncio.sleep(5)
+                continue
+            except NetworkError as exc:
+                log.warning("getUpdates failed (%s); trying again", exc.__class__.__name__)
+                await asyncio.sleep(min(30, 0.5 * 2 ** failures))
+                failures += 1
+                continue
+            failures = 0
+            if not updates:
+                continue
+            if await self.intake.store([(u.update_id, u) for u in updates]):
+                self.offset = updates[-1].update_id + 1
+            else:
+                await asyncio.sleep(1)

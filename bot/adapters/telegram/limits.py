@@ -1,16 +1,13 @@
-"""Flow control: Telegram's send limits, retries, and one person's updates strictly in order."""
+"""Flow control: Telegram's send limits, and retries."""
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
 from typing import Any
 
-from telegram import Update
 from telegram.error import BadRequest, NetworkError, TimedOut
-from telegram.ext import AIORateLimiter, BaseUpdateProcessor
+from telegram.ext import AIORateLimiter
 
-from bot.service import KeyedLocks
 
 log = logging.getLogger(__name__)
 
@@ -59,25 +56,3 @@ class RetryingRateLimiter(AIORateLimiter):
             return await super().process_request(*request)
         finally:
             asyncio.get_running_loop().call_later(1.0, self._window.release)
-
-
-class PerPersonOrder(BaseUpdateProcessor):
-    """Updates of different people run concurrently; one person's strictly one at a time, in order."""
-
-    def __init__(self, max_concurrent_updates: int = 512):
-        super().__init__(max_concurrent_updates)
-        self._locks = KeyedLocks()
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        user = update.effective_user if isinstance(update, Update) else None
-        if user is None:
-            await coroutine
-            return
-        async with self._locks.hold(user.id):
-            await coroutine
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to free."""

@@ -1,7 +1,8 @@
 """Webhook mode: a small tornado server that checks Telegram's secret token and reports health.
 
 A body that is not one readable update (not JSON, not an object, not an Update, too large) is
-answered 400, and nothing of it is logged.
+answered 400, and nothing of it is logged. An update is answered 200 only once the inbox holds it;
+while the database does not answer, 503, so that Telegram posts it again later.
 """
 from __future__ import annotations
 
@@ -12,9 +13,7 @@ from http import HTTPStatus
 
 import tornado.httpserver
 import tornado.web
-from telegram.ext import Application
-
-from bot.adapters.telegram.intake import read_update
+from bot.adapters.telegram.intake import Intake, read_update
 from bot.storage import Store
 
 log = logging.getLogger(__name__)
@@ -25,8 +24,8 @@ MAX_READ = 4 * MAX_BODY  # larger bodies are not even read: the connection is cl
 
 
 class _Updates(tornado.web.RequestHandler):
-    def initialize(self, bot_app: Application, secret: str) -> None:
-        self.bot_app, self.secret = bot_app, secret
+    def initialize(self, intake: Intake, secret: str) -> None:
+        self.intake, self.secret = intake, secret
 
     async def post(self) -> None:
         given = self.request.headers.get(SECRET_HEADER, "")
@@ -38,14 +37,14 @@ class _Updates(tornado.web.RequestHandler):
             data = json.loads(body) if len(body) <= MAX_BODY else None
         except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
             data = None
-        update = read_update(data, self.bot_app.bot)
+        update = read_update(data, self.intake.bot)
         if update is None:
             update_id = data.get("update_id") if isinstance(data, dict) else None
             log.warning("webhook body that is not a readable update refused (update_id %s)",
                         update_id if type(update_id) is int else "unknown")
             raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST)
-        await self.bot_app.update_queue.put(update)
-        self.set_status(HTTPStatus.OK)
+        stored = await self.intake.store([(update.update_id, update)])
+        self.set_status(HTTPStatus.OK if stored else HTTPStatus.SERVICE_UNAVAILABLE)
 
 
 class _Health(tornado.web.RequestHandler):
@@ -58,10 +57,10 @@ class _Health(tornado.web.RequestHandler):
         self.write({"status": "ok" if ok else "unhealthy", "database": "ok" if ok else "unreachable"})
 
 
-def webhook_app(application: Application, store: Store, path: str, secret: str) -> tornado.web.Application:
+def webhook_app(intake: Intake, store: Store, path: str, secret: str) -> tornado.web.Application:
     """POST `path`: updates (with the secret header); GET /healthz: database reachability."""
     return tornado.web.Application([
-        (path, _Updates, {"bot_app": application, "secret": secret}),
+        (path, _Updates, {"intake": intake, "secret": secret}),
         (r"/healthz", _Health, {"store": store}),
     ], log_function=_log_request)
 
@@ -70,7 +69,7 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     """Tornado's access log, except that an unhealthy answer is a warning: the outage is the error."""
     status = handler.get_status()
     level = logging.INFO if status < 400 else logging.ERROR if status >= 500 else logging.WARNING
-    if isinstance(handler, _Health) and status == HTTPStatus.SERVICE_UNAVAILABLE:
+    if status == HTTPStatus.SERVICE_UNAVAILABLE:
         level = logging.WARNING
     access.log(level, "%d %s %.2fms", status, handler._request_summary(),
                1000 * handler.request.request_time())
