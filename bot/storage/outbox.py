@@ -129,7 +129,7 @@ _BUSY = sa.select(outbox.c.id).where(outbox.c.channel == sa.bindparam("b_channel
 _SHOWN = (sa.select(outbox.c.status, outbox.c.sent_at)
           .where(outbox.c.channel == sa.bindparam("b_channel"), outbox.c.external_id == sa.bindparam("b_who"),
                  outbox.c.ref == sa.bindparam("b_ref"), outbox.c.kind == "message")
-          .order_by(outbox.c.id.desc()).limit(1))
+          .order_by(sa.case((outbox.c.status == SENT, 0), else_=1), outbox.c.id).limit(1))
 
 
 def busy(conn: sa.Connection, channel: str, external_id: str) -> bool:
@@ -138,7 +138,8 @@ def busy(conn: sa.Connection, channel: str, external_id: str) -> bool:
 
 
 def shown(conn: sa.Connection, channel: str, external_id: str, ref: str) -> tuple[str, datetime | None] | None:
-    """(status, sent at) of the latest message that asked question `ref`; None if none is kept."""
+    """(status, sent at) of the first message that showed question `ref` (else of the first that tried);
+    None if none is kept."""
     row = conn.execute(_SHOWN, {"b_channel": channel, "b_who": external_id, "b_ref": ref}).one_or_none()
     return (row.status, aware(row.sent_at)) if row else None
 

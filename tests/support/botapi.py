@@ -1003,6 +1003,7 @@ class BotAPIServer:
         self._files: dict[str, _StoredFile] = {}
         self._blocked: set[int] = set()
         self._floods: dict[str, list[int]] = {}
+        self._hooks: dict[tuple[str, str], list] = {}
         self._fails: dict[str, list[int]] = {}
         self._global_window: _Window | None = None
         self._chat_rate: float | None = None
@@ -1144,6 +1145,22 @@ class BotAPIServer:
         """The next ``times`` calls of ``method`` get 429 with ``parameters.retry_after``."""
         self._floods[self._canonical(method)] = [times, retry_after]
 
+    def hook(self, method: str, when: str, callback: Callable[[Call], Any], times: int = 1) -> None:
+        """Call ``callback(call)`` on the next ``times`` calls of ``method``: "before" it is handled (the
+        request is then dropped unanswered, as when the caller died mid-request) or "after" (its effects
+        are applied; the answer goes out after the callback)."""
+        self._hooks[(self._canonical(method), when)] = [times, callback]
+
+    def _run_hook(self, method: str, when: str, call: Call) -> bool:
+        entry = self._hooks.get((method, when))
+        if not entry or (method == "getUpdates" and when == "after" and not call.result):
+            return False
+        entry[0] -= 1
+        if entry[0] <= 0:
+            del self._hooks[(method, when)]
+        entry[1](call)
+        return True
+
     def fail(self, method: str, times: int, status: int = 502) -> None:
         """The next ``times`` calls of ``method`` get ``status`` (502: nginx's HTML page)."""
         self._fails[self._canonical(method)] = [times, status]
@@ -1178,6 +1195,10 @@ class BotAPIServer:
             if canonical is None:
                 raise ApiError(404, "Not Found")
             call.params = _read_params(handler.request)
+            if self._run_hook(canonical, "before", call):
+                call.status = 0
+                handler.request.connection.close()
+                return
             self._inject(canonical)
             if canonical == "getUpdates":
                 result = await self._get_updates(call.params, handler)
@@ -1194,6 +1215,7 @@ class BotAPIServer:
             if isinstance(result, _Described):
                 answer = {"ok": True, "result": result.result, "description": result.description}
             call.status, call.result, body = 200, answer["result"], json.dumps(answer)
+            self._run_hook(canonical, "after", call)
         if call.status == 429:
             self.too_many_requests += 1
         if handler.request.connection.stream.closed():
