@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from bot.flows.load import FlowSet
 
 ACTIONS = frozenset({"accept_coaching", "decline_coaching", "enrol", "set_time", "set_zone", "record_measurement",
-                     "hold_plan", "resume_plan", "record_clearance", "record_baseline", "record_week"})
+                     "hold_plan", "resume_plan", "record_clearance", "record_baseline", "record_week",
+                     "pause_plan"})
 TRIAGE_FLOW = "triage"
 MAX_BUTTONS = 7  # Telegram shows one button a row: more make a question hard to read on a phone
 # Texts the code says itself (hints, commands, errors); every locale must have them.
