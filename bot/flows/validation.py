@@ -30,7 +30,12 @@ CODE_TEXTS = (
     "coaching.flag_paused", "coaching.checking", "checkin.done", "checkin.skipped", "checkin.worse", "checkin.symptom",
     "checkin.thanks_done", "checkin.thanks_skipped", "measure.recorded", "progress.none", "progress.summary",
     "progress.chart_title", "progress.chart_axis", "progress.chart_caption", "screen.noted", "screen.late",
-    "plan.rescreen", "plan.rescreen_start",
+    "plan.rescreen", "plan.rescreen_start", "checkin.too_easy", "checkin.too_hard", "checkin.thanks_too_easy",
+    "checkin.thanks_too_hard",
+    "chart.knee_to_wall", "chart.knee_to_wall_axis", "chart.pain", "chart.pain_axis", "chart.function",
+    "chart.function_axis", "review.title", "review.pain", "review.function", "review.activity",
+    "review.knee_to_wall", "review.adherence", "review.missing", "review.better", "review.worse", "review.same",
+    "review.maintenance", "review.physiotherapist", "review.chart_caption",
 )
 
 
