@@ -36,6 +36,12 @@ CODE_TEXTS = (
     "chart.function_axis", "review.title", "review.pain", "review.function", "review.activity",
     "review.knee_to_wall", "review.adherence", "review.missing", "review.better", "review.worse", "review.same",
     "review.maintenance", "review.physiotherapist", "review.chart_caption",
+    "export.title", "export.made", "export.triage", "export.triage_none", "export.flags", "export.no_flags",
+    "export.outcome.emergency", "export.outcome.urgent", "export.outcome.professional", "export.outcome.coaching",
+    "export.calf_check", "export.answer.squat_heels_lift", "export.answer.feet_turn_out",
+    "export.answer.tension_after_standing", "export.answer.leans_on_back", "export.answer.wall_test",
+    "export.answer.knee_to_wall_cm", "export.plan", "export.no_plan", "export.adherence", "export.activities",
+    "export.activity", "export.pain", "export.no_value", "export.charts", "export.caption", "export.json_caption",
 )
 
 
