@@ -10,8 +10,8 @@ from bot.coaching.scores import History
 GREEN, RED, BLUE = "#1f7a5a", "#b23a48", "#2f5d9b"
 MIN_SPAN = timedelta(days=7)  # one point still gets a week-wide axis, not matplotlib's years
 # The text keys of the three panels' titles and y-axis labels (flows/texts/<locale>.yaml).
-CHART_TEXTS = ("chart.knee_to_wall", "chart.knee_to_wall_axis", "chart.pain", "chart.pain_axis", "chart.function",
-               "chart.function_axis")
+CHART_TEXTS = ("chart.knee_to_wall", "chart.knee_to_wall_axis", "chart.pain", "chart.pain_axis",
+               "chart.function", "chart.function_axis")
 
 
 def knee_to_wall_png(points: list[tuple[datetime, float]], title: str, ylabel: str) -> bytes:
@@ -56,8 +56,10 @@ def _figure(width: float, height: float):
     return figure
 
 
-def _panel(axes, points: list[tuple[datetime, float]], title: str, ylabel: str, color: str, top: float) -> None:
-    axes.plot([t for t, _ in points], [v for _, v in points], marker="o", markersize=8, color=color, linewidth=2.5)
+def _panel(axes, points: list[tuple[datetime, float]], title: str, ylabel: str, color: str,
+           top: float) -> None:
+    axes.plot([t for t, _ in points], [v for _, v in points], marker="o", markersize=8, color=color,
+              linewidth=2.5)
     axes.set_title(title, fontsize=15, loc="left")
     axes.set_ylabel(ylabel, fontsize=12)
     axes.set_ylim(0, top)

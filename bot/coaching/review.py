@@ -50,7 +50,8 @@ def week_review(plan: Plan, history: History, texts: Mapping[str, str]) -> WeekR
     pain = _change(history.pain(), lower_is_better=True)
     function_values = [v for _, _, v in history.function()]
     function = Change(*(_ends(function_values)))
-    activities = tuple((name, _change(history.activity(slot))) for slot, name in sorted(history.activities.items()))
+    activities = tuple((name, _change(history.activity(slot)))
+                       for slot, name in sorted(history.activities.items()))
     cm = [v for _, v in sorted(history.measurements)]
     knee = Change(*_ends(cm))
     done, sent = history.adherence()

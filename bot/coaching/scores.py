@@ -49,7 +49,8 @@ def activity_answers(activities: Mapping[int, str]) -> dict[str, str | None]:
 
 
 def from_answers(data: Mapping[str, Any], at: datetime, day: int) -> Recorded:
-    """The readings (and, at the baseline, the activities) in a record_baseline or record_week action's data."""
+    """The readings (and, at the baseline, the activities) in a record_baseline or record_week action's
+    data."""
     readings: list[Reading] = []
     if _number(data.get("pain")) is not None:
         readings.append(Reading(at, day, "pain", _number(data["pain"])))
@@ -70,7 +71,8 @@ def _number(value: Any) -> float | None:
 @dataclass(frozen=True)
 class History:
     """A person's plan so far: `start` is the local date of plan day 1; `checkins` maps each plan day sent to
-    its check-in (None: not answered); `measurements` are knee-to-wall distances (cm) with when they were taken."""
+    its check-in (None: not answered); `measurements` are knee-to-wall distances (cm) with when they were
+    taken."""
 
     start: date
     checkins: Mapping[int, str | None] = field(default_factory=dict)
@@ -80,7 +82,8 @@ class History:
 
     def pain(self, before_day: int | None = None) -> list[Reading]:
         """Pain readings in order, those of days before `before_day` only if given."""
-        return [r for r in self._ordered() if r.measure == "pain" and (before_day is None or r.day < before_day)]
+        return [r for r in self._ordered()
+                if r.measure == "pain" and (before_day is None or r.day < before_day)]
 
     def baseline_pain(self) -> float | None:
         first = self.pain()

@@ -17,7 +17,8 @@ PROFILE_KEYS = ("squat_heels_lift", "feet_turn_out", "tension_after_standing", "
                 "knee_to_wall_cm")
 
 
-def summary_pdf(record: Mapping[str, Any], history: History, texts: Mapping[str, str], made_at: datetime) -> bytes:
+def summary_pdf(record: Mapping[str, Any], history: History, texts: Mapping[str, str],
+                made_at: datetime) -> bytes:
     """The summary of a person record (as bot.export.portable takes it) and their scores history."""
     from matplotlib import rc_context
     from matplotlib.backends.backend_pdf import FigureCanvasPdf, PdfPages
@@ -45,15 +46,18 @@ def summary_lines(record: Mapping[str, Any], history: History, texts: Mapping[st
     results = sorted(record.get("triage_results") or [], key=lambda r: r["at"])
     if results:
         last = results[-1]
-        lines.append(t("export.triage", date=f"{last['at']:%d %B %Y}", outcome=t(f"export.outcome.{last['outcome']}")))
-        lines.append(t("export.flags", flags=", ".join(last["flags"])) if last["flags"] else t("export.no_flags"))
+        outcome = t(f"export.outcome.{last['outcome']}")
+        lines.append(t("export.triage", date=f"{last['at']:%d %B %Y}", outcome=outcome))
+        lines.append(t("export.flags", flags=", ".join(last["flags"])) if last["flags"]
+                     else t("export.no_flags"))
     else:
         lines.append(t("export.triage_none"))
     enrolment = record.get("enrolment")
     profile = (enrolment or {}).get("profile") or {}
     if profile:
         lines.append(t("export.calf_check"))
-        lines += [f"  {t(f'export.answer.{k}')}: {_value(texts, profile[k])}" for k in PROFILE_KEYS if k in profile]
+        lines += [f"  {t(f'export.answer.{k}')}: {_value(texts, profile[k])}"
+                  for k in PROFILE_KEYS if k in profile]
     lines.append("")
     done, sent = history.adherence()
     if enrolment:
@@ -61,7 +65,8 @@ def summary_lines(record: Mapping[str, Any], history: History, texts: Mapping[st
         day = max((d["day"] for d in record.get("deliveries") or []), default=0)
         lines.append(t("export.plan", status=enrolment["status"], time=enrolment.get("delivery_time") or "-",
                        zone=zone or "-", sent=sent, day=day))
-        lines.append(t("export.adherence", done=done, sent=sent, percent=round(100 * done / sent) if sent else 0))
+        percent = round(100 * done / sent) if sent else 0
+        lines.append(t("export.adherence", done=done, sent=sent, percent=percent))
     else:
         lines.append(t("export.no_plan"))
     lines.append("")
@@ -73,7 +78,8 @@ def summary_lines(record: Mapping[str, Any], history: History, texts: Mapping[st
         for slot, name in sorted(history.activities.items()):
             scores = history.activity(slot)
             first, last = (scores[0].value, scores[-1].value) if scores else (None, None)
-            lines.append("  " + t("export.activity", name=name, first=_value(texts, first), last=_value(texts, last)))
+            lines.append("  " + t("export.activity", name=name, first=_value(texts, first),
+                                  last=_value(texts, last)))
     return lines
 
 

@@ -63,8 +63,10 @@ def _convert(section: str, value: Any, how) -> Any:
     if value is None:
         return None
     rows = value if isinstance(value, list) else [value]
-    fields = {**{f: "instant" for f in INSTANTS.get(section, ())}, **{f: "date" for f in DATES.get(section, ())}}
-    out = [{k: how(v, fields[k]) if k in fields and v is not None else v for k, v in row.items()} for row in rows]
+    fields = {**{f: "instant" for f in INSTANTS.get(section, ())},
+              **{f: "date" for f in DATES.get(section, ())}}
+    out = [{k: how(v, fields[k]) if k in fields and v is not None else v for k, v in row.items()}
+           for row in rows]
     return out if isinstance(value, list) else out[0]
 
 
