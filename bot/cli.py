@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.adapters.telegram.settings import Settings, SettingsError
 from bot.app import flows_dir, load_flows, open_backline, plan_file
-from bot.coaching.content import check_plan, load_plan
+from bot.coaching.content import check_plan, check_plan_flows, load_plan
 from bot.flows.graph import mermaid
 from bot.flows.lint import lint
 from bot.flows.load import FlowsInvalid, load_flowset
@@ -99,6 +99,10 @@ def _flows(args: argparse.Namespace) -> int:
         except FlowsInvalid as exc:
             raise FlowsInvalid(exc.problems + check_plan(plan_file())) from None
         plan = load_plan(plan_file())
+        texts = set().union(*flowset.texts.values())
+        problems = check_plan_flows(plan_file(), plan, flowset.flows, texts)
+        if problems:
+            raise FlowsInvalid(problems)
         for warning in lint(flowset):
             print(f"warning: {warning}")
         print(f"ok: {len(flowset.flows)} flows, {len(flowset.clinical.flags)} red flags screened, "

@@ -444,6 +444,34 @@ async def test_application_in_webhook_mode(server):
 
 
 @pytest.mark.asyncio
+async def test_send_document_multipart_as_telegram_takes_it(server, bot):
+    user = server.user(18)
+    data = b"%PDF-1.4\n%fake but non-empty\n"
+    response = await raw(server, "sendDocument", data={"chat_id": "18", "caption": "Your export"},
+                         files={"document": ("backline.pdf", data, "application/pdf")})
+    body = response.json()
+    assert response.status_code == 200 and body["ok"] is True
+    document = body["result"]["document"]
+    assert document["file_name"] == "backline.pdf" and document["mime_type"] == "application/pdf"
+    assert document["file_size"] == len(data) and document["file_id"] and document["file_unique_id"]
+    assert body["result"]["caption"] == "Your export" and body["result"]["chat"]["id"] == 18
+    assert user.last()["_document_bytes"] == data and "_document_bytes" not in body["result"]
+    assert server.calls[-1].params["document"].body == data
+
+    # python-telegram-bot's own upload, a JSON file guessed from its name, then a resend by file_id
+    message = await bot.send_document(18, io.BytesIO(b'{"version": 1}'), filename="backline.json")
+    assert message.document.mime_type == "application/json" and message.document.file_name == "backline.json"
+    again = await bot.send_document(18, message.document.file_id, caption="again")
+    assert again.document == message.document and user.last()["_document_bytes"] == b'{"version": 1}'
+    downloaded = await (await bot.get_file(message.document.file_id)).download_as_bytearray()
+    assert bytes(downloaded) == b'{"version": 1}'
+    missing = await raw(server, "sendDocument", data={"chat_id": "18"})
+    assert missing.status_code == 400 and "no document" in missing.json()["description"]
+    with pytest.raises(BadRequest, match="(?i)message caption is too long"):
+        await bot.send_document(18, data, filename="x.pdf", caption="c" * 1025)
+
+
+@pytest.mark.asyncio
 async def test_send_photo_multipart_and_file_id(server, bot):
     user = server.user(17)
     buffer = io.BytesIO()

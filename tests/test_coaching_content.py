@@ -226,7 +226,23 @@ maintenance:
   theme: Keep going
   exercises: [roll]
   habits: [breaks]
+variants:
+  easier: {label: easier, note: Gentler., max_exercises: 1, doses: {roll: 30 s per calf}}
+  harder: {label: harder, note: Harder., doses: {tap: 15 per leg}}
+adapt:
+  window: 7
+  easier: {pain_rise: 2, worse_checkins: 2}
+  harder: {done_days: 7}
+  nudge: {missed_days: 3, flow: nudge}
+  checkins:
+    standard: [done, skipped, worse, symptom]
+    offer_harder: [done, too_easy, skipped, worse, symptom]
+    harder: [done, too_hard, skipped, worse, symptom]
+    easier: [done, skipped, worse, symptom]
+review: {improve_by: 2}
 """
+OFFER = "    offer_harder: [done, too_easy, skipped, worse, symptom]"
+EASIER = "  easier: {label: easier, note: Gentler., max_exercises: 1, doses: {roll: 30 s per calf}}"
 
 HERE = "  # HERE"
 CONDITION = "      - {answer: wall_test, in: [hard, cannot]}"
@@ -257,6 +273,19 @@ MALFORMED = {
     "unquoted yes": ({CONDITION: "      - {answer: squat_heels_lift, in: [yes]}" + HERE}, "valid string"),
     "adjustment adds nothing": ({"    add_daily: [tap]\n": "", "  tight:\n": "  tight:" + HERE + "\n"}, "adds nothing"),
     "over the limits": ({"limits: {exercises: 4": "limits: {exercises: 1", week(1): week(1) + HERE}, "over the limits"),
+    "six check-in buttons": ({OFFER: OFFER.replace("done,", "done, too_hard,") + HERE}, "6 check-in buttons"),
+    "no new-symptom button": ({OFFER: OFFER.replace(", symptom", "") + HERE}, "keeps symptom (safety)"),
+    "unknown check-in": ({OFFER: OFFER.replace("too_easy", "easy") + HERE}, "unknown check-in 'easy'"),
+    "variant dose without a number": ({EASIER: EASIER.replace("30 s per calf", "gently") + HERE},
+                                      "dose must give an amount"),
+    "swap to an unknown exercise": ({EASIER: EASIER.replace("doses:", "swaps: {tap: tip}, doses:") + HERE},
+                                    "unknown exercise 'tip'"),
+    "swapped for itself": ({EASIER: EASIER.replace("doses:", "swaps: {tap: tap}, doses:") + HERE},
+                           "swapped for itself"),
+    "more worse check-ins than days": ({"worse_checkins: 2}": "worse_checkins: 8}" + HERE},
+                                       "more than the window's days"),
+    "adapt rules without a window": ({"  window: 7\n": "", "adapt:\n": "adapt:" + HERE + "\n"},
+                                     "adapt.window: Field required"),
     "bad YAML": ({"    why: Loosens.": "    why: Loosens: a lot" + HERE}, "invalid YAML"),
 }
 

@@ -100,6 +100,71 @@ class Limits(_Model):
     minutes: float = Field(gt=0)
 
 
+Dose = Annotated[str, Field(min_length=1, max_length=56)]
+CHECKINS = ("done", "skipped", "worse", "symptom", "too_easy", "too_hard")
+ALWAYS = ("worse", "symptom")  # every day's message keeps the ways to report pain and a new symptom
+MAX_BUTTONS = 5
+VARIANTS = ("standard", "easier", "harder")
+
+
+class Variant(_Model):
+    """An easier or harder version of any week: other doses, exercises swapped, at most `max_exercises`."""
+
+    label: str = Field(min_length=1, max_length=16)
+    note: str = Field(min_length=1, max_length=220)
+    max_exercises: int | None = Field(None, ge=1)
+    doses: dict[Id, Dose] = {}
+    swaps: dict[Id, Id] = {}
+
+
+class Variants(_Model):
+    easier: Variant
+    harder: Variant
+
+
+class EasierRule(_Model):
+    """The easier variant when pain rose `pain_rise` from the baseline, or on `worse_checkins` "Pain is worse"."""
+
+    pain_rise: float = Field(gt=0, le=10)
+    worse_checkins: int = Field(ge=1)
+
+
+class HarderRule(_Model):
+    """"Too easy" offered after `done_days` days in a row done, with pain no worse than the baseline."""
+
+    done_days: int = Field(ge=1)
+
+
+class NudgeRule(_Model):
+    """After `missed_days` plan days in a row without a check-in, run `flow`."""
+
+    missed_days: int = Field(ge=1)
+    flow: Annotated[str, Field(pattern=NAME)]
+
+
+class Checkins(_Model):
+    """The check-in buttons of a day's message, per variant."""
+
+    standard: tuple[str, ...]
+    offer_harder: tuple[str, ...]
+    harder: tuple[str, ...]
+    easier: tuple[str, ...]
+
+
+class Adapt(_Model):
+    window: int = Field(ge=1, le=DAYS)
+    easier: EasierRule
+    harder: HarderRule
+    nudge: NudgeRule
+    checkins: Checkins
+
+
+class Review(_Model):
+    """The week-6 review: working if pain fell or the activities' average rose by `improve_by` points."""
+
+    improve_by: float = Field(gt=0, le=10)
+
+
 class Plan(_Model):
     """The whole coaching plan."""
 
@@ -114,6 +179,9 @@ class Plan(_Model):
     weeks: tuple[Week, ...]
     adjustments: dict[Id, Adjustment] = {}
     maintenance: Maintenance
+    variants: Variants
+    adapt: Adapt
+    review: Review
 
 
 def load_plan(path: Path = PLAN_PATH) -> Plan:
@@ -138,7 +206,7 @@ def _read(path: Path) -> tuple[Plan | None, list[SourceError]]:
     except ValidationError as exc:
         return None, validation_problems(source, exc)
     problems = [*_check_refs(plan, source), *_check_weeks(plan, source), *_check_adjustments(plan, source),
-                *_check_doses_and_limits(plan, source)]
+                *_check_doses_and_limits(plan, source), *_check_variants(plan, source), *_check_adapt(plan, source)]
     return plan, problems
 
 
@@ -156,6 +224,11 @@ def _refs(plan: Plan) -> list[tuple[Loc, str, str]]:
     for key, adj in plan.adjustments.items():
         add(("adjustments", key, "add_daily"), "exercise", adj.add_daily)
         add(("adjustments", key, "add_habits"), "habit", adj.add_habits)
+    for name in ("easier", "harder"):
+        variant = getattr(plan.variants, name)
+        out += [(("variants", name, "doses", key), "exercise", key) for key in variant.doses]
+        out += [(("variants", name, "swaps", key), "exercise", ref) for key in variant.swaps
+                for ref in (key, variant.swaps[key])]
     add(("maintenance", "exercises"), "exercise", plan.maintenance.exercises)
     add(("maintenance", "habits"), "habit", plan.maintenance.habits)
     return out
@@ -233,4 +306,62 @@ def _check_doses_and_limits(plan: Plan, source: Source) -> list[SourceError]:
             problems.append(source.error(("weeks", n), f"with every adjustment a mobility day has {len(ids)} "
                                                        f"exercises and {minutes:g} min, over the limits "
                                                        f"({plan.limits.exercises}, {plan.limits.minutes:g} min)"))
+    return problems
+
+
+def _check_variants(plan: Plan, source: Source) -> list[SourceError]:
+    """Variant doses give an amount; a swap changes something; the harder fullest day stays within the limits."""
+    problems = []
+    for name in ("easier", "harder"):
+        variant = getattr(plan.variants, name)
+        at = ("variants", name)
+        problems += [source.error(at + ("doses", key), "dose must give an amount (seconds, reps or sides)")
+                     for key, dose in variant.doses.items() if not any(c.isdigit() for c in dose)]
+        problems += [source.error(at + ("swaps", key), f"{key!r} is swapped for itself")
+                     for key, target in variant.swaps.items() if key == target]
+    for n, week in enumerate(plan.weeks):
+        adjustments = [a for a in plan.adjustments.values() if week.week in a.weeks]
+        ids = [plan.variants.harder.swaps.get(i, i) for i in week.exercise_ids(True, adjustments)]
+        ids = [i for i in dict.fromkeys(ids) if i in plan.exercises]
+        minutes = sum(plan.exercises[i].minutes for i in ids)
+        if len(ids) > plan.limits.exercises or minutes > plan.limits.minutes:
+            problems.append(source.error(("variants", "harder"), f"week {week.week}'s harder fullest day has "
+                                                                 f"{len(ids)} exercises and {minutes:g} min, over "
+                                                                 "the limits"))
+    return problems
+
+
+def _check_adapt(plan: Plan, source: Source) -> list[SourceError]:
+    """Check-in buttons: known ids, at most five, none twice, "worse" and "symptom" always; the nudge
+    never comes before the harder offer could; the easier rule can fire within its window."""
+    problems = []
+    adapt = plan.adapt
+    for name, buttons in adapt.checkins:
+        at = ("adapt", "checkins", name)
+        problems += [source.error(at + (i,), f"unknown check-in {b!r} (known: {', '.join(CHECKINS)})")
+                     for i, b in enumerate(buttons) if b not in CHECKINS]
+        if len(buttons) > MAX_BUTTONS:
+            problems.append(source.error(at, f"{len(buttons)} check-in buttons; at most {MAX_BUTTONS}"))
+        if len(set(buttons)) != len(buttons):
+            problems.append(source.error(at, "a check-in is listed twice"))
+        missing = [b for b in ALWAYS if b not in buttons]
+        if missing:
+            problems.append(source.error(at, f"every day's message keeps {', '.join(missing)} (safety)"))
+    if adapt.easier.worse_checkins > adapt.window:
+        problems.append(source.error(("adapt", "easier", "worse_checkins"), "more than the window's days"))
+    if adapt.harder.done_days > adapt.window:
+        problems.append(source.error(("adapt", "harder", "done_days"), "more than the window's days"))
+    return problems
+
+
+def check_plan_flows(path: Path, plan: Plan, flows: Iterable[str], texts: Iterable[str]) -> list[SourceError]:
+    """What the plan names in the flows: the nudge flow, and the texts of its check-in buttons."""
+    source = load_source(Path(path))
+    flows, texts = set(flows), set(texts)
+    problems = []
+    if plan.adapt.nudge.flow not in flows:
+        problems.append(source.error(("adapt", "nudge", "flow"), f"no flow {plan.adapt.nudge.flow!r} in flows/"))
+    for name, buttons in plan.adapt.checkins:
+        problems += [source.error(("adapt", "checkins", name, i), f"text key 'checkin.{b}' is missing")
+                     for i, b in enumerate(buttons) if f"checkin.{b}" not in texts]
     return problems

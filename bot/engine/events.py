@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -36,9 +37,14 @@ class Repeat:
 
 @dataclass(frozen=True, slots=True)
 class Interrupt:
-    """Run `flow` now; when it returns, ask the interrupted question again."""
+    """Run `flow` now; when it returns, ask the interrupted question again.
+
+    `answers` are known before it starts (a stored activity name its questions show, say); a None value
+    removes the answer.
+    """
 
     flow: str
+    answers: Mapping[str, Any] = field(default_factory=dict)
 
 
 Event = Start | Press | Text | Repeat | Interrupt
@@ -105,4 +111,14 @@ class Photo:
     caption: str = ""
 
 
-Output = Message | Answered | Outcome | Action | Refused | Photo
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file to send (an export): its name, MIME type, bytes and an optional caption."""
+
+    filename: str
+    mime: str
+    data: bytes
+    caption: str = ""
+
+
+Output = Message | Answered | Outcome | Action | Refused | Photo | Document

@@ -51,7 +51,7 @@ def compile_flow(flow: Flow) -> Machine:
         transitions += [{"trigger": _case(v), "source": name, "dest": d} for v, d in state.cases.items()]
         if state.otherwise:
             transitions.append({"trigger": OTHERWISE, "source": name, "dest": state.otherwise})
-        if state.next and not state.options:
+        if state.next and (state.typed or not state.options):
             transitions.append({"trigger": ADVANCE, "source": name, "dest": state.next})
     return Machine(model=None, states=list(flow.states), transitions=transitions, initial=flow.start,
                    auto_transitions=False, send_event=False)
@@ -87,7 +87,12 @@ class Engine:
             case Repeat():
                 if p.active:
                     out.append(self._question(p, self._state(p)))
-            case Interrupt(flow):
+            case Interrupt(flow, answers):
+                for key, value in answers.items():
+                    if value is None:
+                        p.answers.pop(key, None)
+                    else:
+                        p.answers[key] = value
                 self._interrupt(p, flow, out)
         return p, out
 
@@ -131,6 +136,9 @@ class Engine:
         while True:
             state = self._state(p)
             kind = state.kind
+            if state.only_if and p.answers.get(state.only_if) in (None, ""):
+                self._fire(p, ADVANCE)
+                continue
             if kind == "question":
                 option = self._already_answered(p, state)
                 if option is None:
@@ -211,7 +219,10 @@ class Engine:
             buttons = tuple(Button(a.id, self._label(p, a)) for a in state.options) + tuple(
                 Button(f"c{i}", _choice_label(state, c)) for i, c in enumerate(state.choices))
             asked = self._asked[key] = (self.text(p.locale, state.say), buttons)
-        return Message(asked[0], asked[1], state.screens, p.ref, state.say)
+        text = asked[0]
+        if state.fill:  # filled per person, so never cached
+            text = self.text(p.locale, state.say, **{k: p.answers.get(v, "") for k, v in state.fill.items()})
+        return Message(text, asked[1], state.screens, p.ref, state.say)
 
     def _label(self, p: Progress, answer: Answer) -> str:
         return self.text(p.locale, answer.label or f"answer.{answer.id}")
@@ -226,6 +237,9 @@ class Engine:
             out.append(Refused(self.text(p.locale, "hint.stale"), "hint.stale"))
         elif option is not None:
             self._answer(p, state, option, option.id, self._label(p, option), out)
+        elif state.ask == "number":
+            unit = f" {self.text(p.locale, state.unit)}" if state.unit else ""
+            self._answer(p, state, None, replies.number(picked, state.min, state.max), f"{picked}{unit}", out)
         else:
             self._answer(p, state, None, picked, _choice_label(state, picked), out)
 
@@ -269,6 +283,9 @@ class Engine:
         elif state.ask == "choice":
             index = replies.choice(text, [self._label(p, a) for a in state.options])
             option = state.options[index] if index is not None else None
+        elif state.ask == "text":  # a button's label typed takes that way ("no more"); other words are the answer
+            said = replies.normalize(text)
+            option = next((a for a in state.options if replies.normalize(self._label(p, a)) == said), None)
         else:
             option = None
         if option is not None:
@@ -323,7 +340,9 @@ class Engine:
                 out: list[Output]) -> None:
         """Record the answer, then move on along its transition."""
         out.append(Answered(p.ref, label))
-        if state.store:
+        if state.store and option is not None and state.typed:  # a button instead of a typed value
+            p.answers.pop(state.store, None)
+        elif state.store:
             p.answers[state.store] = value
         if option is not None:
             self._record(p, state, option)

@@ -34,12 +34,18 @@ class State(_Model):
     say: str | None = Field(None, pattern=TEXT_KEY, description="Text key of what to say")
     ask: QuestionKind | None = None
     screens: tuple[str, ...] = Field((), description="Red-flag ids this question screens for")
-    answers: tuple[Answer, ...] = ()
+    answers: tuple[Answer, ...] = Field((), description="Buttons; on a text question, buttons that go elsewhere "
+                                                          "while typed words are the answer")
     store: str | None = Field(None, pattern=NAME, description="Answer key to store the reply under")
     min: float | None = None
     max: float | None = None
     unit: str | None = Field(None, pattern=TEXT_KEY, description="Text key of the unit")
-    choices: tuple[str, ...] = Field((), description="Buttons of a time (HH:MM) or timezone (IANA name) question")
+    choices: tuple[str, ...] = Field((), description="Buttons of a time (HH:MM), timezone (IANA name) or number "
+                                                     "question")
+    fill: dict[str, str] = Field({}, description="Placeholder -> answer key: what fills each {placeholder} of "
+                                                 "say, such as a stored activity name")
+    only_if: str | None = Field(None, pattern=NAME, description="Ask this only when this answer is known (not "
+                                                                "empty); otherwise go straight on to next")
     otherwise: str | None = Field(None, description="Where typed words that answer none of the buttons go "
                                                     "(instead of a hint and the question again)")
     outcome: str | None = Field(None, description="Triage outcome given on entering this state")

@@ -1,6 +1,7 @@
 """Semantic checks of a parsed FlowSet: every rule a flow must follow beyond its shape."""
 from __future__ import annotations
 
+import string
 from typing import TYPE_CHECKING
 
 from bot.engine import replies
@@ -12,8 +13,10 @@ if TYPE_CHECKING:
     from bot.flows.load import FlowSet
 
 ACTIONS = frozenset({"accept_coaching", "decline_coaching", "enrol", "set_time", "set_zone", "record_measurement",
-                     "hold_plan", "resume_plan", "record_clearance"})
+                     "hold_plan", "resume_plan", "record_clearance", "record_baseline", "record_week",
+                     "pause_plan"})
 TRIAGE_FLOW = "triage"
+MAX_BUTTONS = 7  # Telegram shows one button a row: more make a question hard to read on a phone
 # Texts the code says itself (hints, commands, errors); every locale must have them.
 CODE_TEXTS = (
     "hint.yes_no", "hint.choice", "hint.number", "hint.text", "hint.time", "hint.timezone", "hint.stale", "hint.idle",
@@ -27,7 +30,18 @@ CODE_TEXTS = (
     "coaching.flag_paused", "coaching.checking", "checkin.done", "checkin.skipped", "checkin.worse", "checkin.symptom",
     "checkin.thanks_done", "checkin.thanks_skipped", "measure.recorded", "progress.none", "progress.summary",
     "progress.chart_title", "progress.chart_axis", "progress.chart_caption", "screen.noted", "screen.late",
-    "plan.rescreen", "plan.rescreen_start",
+    "plan.rescreen", "plan.rescreen_start", "checkin.too_easy", "checkin.too_hard", "checkin.thanks_too_easy",
+    "checkin.thanks_too_hard",
+    "chart.knee_to_wall", "chart.knee_to_wall_axis", "chart.pain", "chart.pain_axis", "chart.function",
+    "chart.function_axis", "review.title", "review.pain", "review.function", "review.activity",
+    "review.knee_to_wall", "review.adherence", "review.missing", "review.better", "review.worse", "review.same",
+    "review.maintenance", "review.physiotherapist", "review.chart_caption",
+    "export.title", "export.made", "export.triage", "export.triage_none", "export.flags", "export.no_flags",
+    "export.outcome.emergency", "export.outcome.urgent", "export.outcome.professional", "export.outcome.coaching",
+    "export.calf_check", "export.answer.squat_heels_lift", "export.answer.feet_turn_out",
+    "export.answer.tension_after_standing", "export.answer.leans_on_back", "export.answer.wall_test",
+    "export.answer.knee_to_wall_cm", "export.plan", "export.no_plan", "export.adherence", "export.activities",
+    "export.activity", "export.pain", "export.no_value", "export.charts", "export.caption", "export.json_caption",
 )
 
 
@@ -77,6 +91,12 @@ def _check_flow(flowset: FlowSet, flow: Flow) -> list[SourceError]:
             for locale, texts in flowset.texts.items():
                 if key not in texts:
                     problem(at + loc, f"state {name!r}: text key {key!r} is missing from texts/{locale}.yaml")
+        for locale, texts in flowset.texts.items():
+            holes = _placeholders(texts.get(state.say or "", ""))
+            if holes != set(state.fill) and (state.say in texts):
+                problem(at + (("fill",) if state.fill else ("say",)),
+                        f"state {name!r}: texts/{locale}.yaml {state.say!r} has placeholders "
+                        f"{sorted(holes) or 'none'}, fill gives {sorted(state.fill) or 'none'}")
     if problems:
         return problems
     reachable = _reachable(flow, [flow.start])
@@ -99,8 +119,16 @@ def _state_rules(flowset: FlowSet, state: State) -> list[tuple[str, tuple]]:
         out.append((f"a state is one kind of thing, but this has {' and '.join(kinds)}", (kinds[1],)))
         return out
     kind = state.kind
-    if state.answers and state.ask not in ("yes_no", "choice"):
-        out.append(("only yes_no and choice questions have answers", ("answers",)))
+    if state.answers and state.ask not in ("yes_no", "choice", "text"):
+        out.append(("only yes_no, choice and text questions have answers", ("answers",)))
+    if state.ask == "text" and state.answers:
+        out += [(f"answer {a.id!r} needs a label", ("answers", i)) for i, a in enumerate(state.answers) if not a.label]
+    if state.only_if and not (state.typed or kind == "message"):
+        out.append(("only a number, text, time or timezone question, or a message, has only_if", ("only_if",)))
+    if state.fill and not state.say:
+        out.append(("fill needs say", ("fill",)))
+    if len(state.options) + len(state.choices) > MAX_BUTTONS:
+        out.append((f"more than {MAX_BUTTONS} buttons on one message", ("choices" if state.choices else "answers",)))
     if state.screens and state.ask not in ("yes_no", "choice"):
         out.append(("only yes_no and choice questions can screen red flags", ("screens",)))
     if kind in ("message", "use", "switch") and not state.next:
@@ -117,12 +145,14 @@ def _state_rules(flowset: FlowSet, state: State) -> list[tuple[str, tuple]]:
         if not state.say:
             out.append(("a question needs say", ()))
         out += _answer_rules(state)
-    if state.choices and state.ask not in ("time", "timezone"):
-        out.append(("only time and timezone questions have choices", ("choices",)))
-    parse = {"time": replies.clock_time, "timezone": replies.time_zone}.get(state.ask)
+    if state.choices and state.ask not in ("time", "timezone", "number"):
+        out.append(("only time, timezone and number questions have choices", ("choices",)))
+    parse = {"time": replies.clock_time, "timezone": replies.time_zone,
+             "number": lambda c: c if replies.number(c, state.min or 0, state.max or 0) is not None else None}
     for i, choice in enumerate(state.choices):
-        if parse and parse(choice) != choice:
-            out.append((f"choice {choice!r} is not a valid {state.ask} (write HH:MM or an IANA zone name)", ("choices", i)))
+        if state.ask in parse and parse[state.ask](choice) != choice:
+            out.append((f"choice {choice!r} is not a valid {state.ask} (write HH:MM, an IANA zone name, or a "
+                        "number within min and max)", ("choices", i)))
     if state.typed:
         if not state.next:
             out.append((f"a {state.ask} question needs next", ()))
@@ -180,6 +210,14 @@ def _answer_rules(state: State) -> list[tuple[str, tuple]]:
         if answer.action and answer.action not in ACTIONS:
             out.append((f"unknown action {answer.action!r}", at + ("action",)))
     return out
+
+
+def _placeholders(template: str) -> set[str]:
+    """The {names} a text has."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    except ValueError:
+        return {"(unbalanced braces)"}
 
 
 def _text_keys(state: State) -> list[tuple[str, tuple]]:

@@ -47,12 +47,14 @@ import itertools
 import random
 import json
 import math
+import mimetypes
 import re
 import secrets
 import time
 from collections import deque
 from collections.abc import Callable
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -68,6 +70,7 @@ from telegram import (
     ChatMemberBanned,
     ChatMemberMember,
     ChatMemberUpdated,
+    Document,
     File,
     ForceReply,
     InlineKeyboardButton,
@@ -95,6 +98,7 @@ METHODS = (
     "getWebhookInfo",
     "sendMessage",
     "sendPhoto",
+    "sendDocument",
     "editMessageText",
     "editMessageReplyMarkup",
     "deleteMessage",
@@ -948,6 +952,7 @@ class _StoredFile:
     unique_id: str
     path: str
     photo: list[PhotoSize] | None = None
+    document: Document | None = None
 
 
 class _ChatState:
@@ -1021,6 +1026,7 @@ class BotAPIServer:
             "getWebhookInfo": self._get_webhook_info,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
@@ -1083,7 +1089,7 @@ class BotAPIServer:
         """The bot's messages now in the chat, oldest first, edits applied.
 
         Each is the Message as the Bot API returns it plus private keys (``_photo_bytes``:
-        the uploaded photo; ``_reply_markup``: a reply keyboard, keyboard removal or force
+        the uploaded photo; ``_document_bytes``: the uploaded document; ``_reply_markup``: a reply keyboard, keyboard removal or force
         reply sent with the message, which Telegram does not echo in the Message).
         """
         chat = self._chats.get(chat_id)
@@ -1628,6 +1634,52 @@ class BotAPIServer:
             has_protected_content=p.get("protect_content") or None,
         )
         return _public(message)
+
+    async def _send_document(self, p: dict) -> dict:
+        """sendDocument: a file uploaded as multipart/form-data (field ``document``), a file_id sent
+        before, or an HTTP URL; answers a Message with a ``document`` (file_id, file_unique_id,
+        file_name, mime_type, file_size)."""
+        document = p.get("document")
+        if document is None or document == "":
+            raise _bad("there is no document in the request")
+        caption, entities = self._formatted(
+            p.get("caption"), p.get("parse_mode"), p.get("caption_entities"), caption=True
+        )
+        chat = self._chat_state(p.get("chat_id"))
+        inline, other = self._reply_markup(p.get("reply_markup"))
+        replied = self._replied(chat, p)
+        if isinstance(document, Upload):
+            described = self._register_document(document.body, document.filename, document.content_type)
+        elif document in self._files and self._files[document].document:
+            described = self._files[document].document
+        elif re.match(r"https?://", str(document)):
+            name = str(document).rsplit("/", 1)[-1] or "file"
+            described = self._register_document(await self._download(str(document)), name, "")
+        else:
+            raise _bad("wrong file identifier/HTTP URL specified")
+        self._check_flood(chat.chat.id)
+        message = self._store(
+            chat, self._bot, {"_reply_markup": other,
+                              "_document_bytes": self._files[described.file_id].data},
+            document=described, caption=caption or None, caption_entities=entities or None,
+            reply_markup=inline, reply_to_message=replied,
+            has_protected_content=p.get("protect_content") or None,
+        )
+        return _public(message)
+
+    def _register_document(self, data: bytes, filename: str, content_type: str) -> Document:
+        if not data:
+            raise _bad("file must be non-empty")
+        if len(data) > 50 * 1024 * 1024:
+            raise ApiError(413, "Request Entity Too Large")
+        name = filename or "file"
+        mime = content_type if content_type and content_type != "application/octet-stream" else (
+            mimetypes.guess_type(name)[0] or "application/octet-stream")
+        file_id = self._store_file(data, f"documents/file_{len(self._files)}{Path(name).suffix}")
+        described = Document(file_id, self._files[file_id].unique_id, file_name=name, mime_type=mime,
+                             file_size=len(data))
+        self._files[file_id].document = described
+        return described
 
     @staticmethod
     async def _download(url: str) -> bytes:
