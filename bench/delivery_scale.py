@@ -47,7 +47,7 @@ sys.path.insert(0, str(REPO))  # `tests` and `bot` from the repo
 
 import sqlalchemy as sa  # noqa: E402
 
-from bot.coaching.schedule import due_at  # noqa: E402
+from bot.coaching.schedule import advance, due_at  # noqa: E402
 from bot.storage import Store  # noqa: E402
 from bot.storage import coaching as records  # noqa: E402
 from bot.storage.tables import deliveries, enrolments, people  # noqa: E402
@@ -72,6 +72,7 @@ from bot.adapters.telegram.runner import Runner, build_bot
 from bot.adapters.telegram.settings import Settings
 from bot.app import load_flows, open_backline
 from bot.storage import coaching
+from bot.coaching.schedule import advance
 _marks = {"imports": time.perf_counter() - _t0}
 
 
@@ -101,7 +102,7 @@ async def _main(url, now, api):
     runner = Runner(build_bot(settings), backline, settings)
     t = mark("build_bot+runtime", t)
     claimed = await backline.store.run(
-        lambda conn: coaching.claim_due(conn, now, runner.runtime.plan_batch, "telegram"))
+        lambda conn: coaching.claim_due(conn, now, runner.runtime.plan_batch, "telegram", advance))
     t = mark("claim_due", t)
     print("READY " + json.dumps({"marks": _marks, "claimed": len(claimed), **_status()}), flush=True)
     await backline.store.close()
@@ -176,7 +177,7 @@ async def time_claims(store: Store, now: datetime, dense_due: dict[int, datetime
     for _ in range(runs):
         def work(conn: sa.Connection) -> tuple[float, int]:
             start = time.perf_counter()
-            claimed = records.claim_due(conn, now, 5000, "telegram")
+            claimed = records.claim_due(conn, now, 5000, "telegram", advance)
             return (time.perf_counter() - start) * 1000, len(claimed)
         start = time.perf_counter()
         ms, count = await store.run(work)
@@ -192,7 +193,7 @@ async def profile_claim(store: Store, now: datetime, dense_due: dict[int, dateti
 
     def work(conn: sa.Connection) -> None:
         profiler.enable()
-        records.claim_due(conn, now, 5000, "telegram")
+        records.claim_due(conn, now, 5000, "telegram", advance)
         profiler.disable()
     await store.run(work)
     await store.run(reset(dense_due))

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.coaching.chart import knee_to_wall_png
 from bot.coaching.content import Plan
 from bot.coaching.plan import day_plan, render
-from bot.coaching.schedule import local_date
+from bot.coaching.schedule import first_due, local_date
 from bot.engine import (Action, Answered, Button, Engine, Interrupt, Message, Outcome, Output, Photo, Press,
                         Progress, Refused)
 from bot.storage import Turn
@@ -70,8 +70,8 @@ class Coach:
                 records.save_enrolment(turn.conn, person.id, turn.now, status="paused")
             return progress, [self.say("coaching.paused", locale)]
         if enrolment.status == "paused":  # resume
-            local, due = records.schedule_from(turn.conn, person.id, turn.now, enrolment.delivery_time,
-                                               enrolment.time_zone)
+            local, due = first_due(turn.now, enrolment.delivery_time, enrolment.time_zone,
+                                   records.last_delivered_at(turn.conn, person.id))
             records.save_enrolment(turn.conn, person.id, turn.now, status="active", next_due=due)
             return progress, [Message(self._when("coaching.resumed", locale, local, enrolment.delivery_time,
                                                  enrolment.time_zone), key="coaching.resumed")]
@@ -161,7 +161,7 @@ class Coach:
             return [self.say("measure.recorded", locale, cm=f"{data['knee_to_wall_cm']:g}")]
         at = data.get("delivery_time") if action.name in ("enrol", "set_time") else enrolment.delivery_time
         zone = data.get("time_zone") if action.name in ("enrol", "set_zone") else enrolment.time_zone
-        local, due = records.schedule_from(conn, pid, now, at, zone)
+        local, due = first_due(now, at, zone, records.last_delivered_at(conn, pid))
         values = {"delivery_time": at, "time_zone": zone, "next_due": due}
         if action.name == "enrol":
             profile = {k: data[k] for k in PROFILE_KEYS if k in data}

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from bot.storage.coaching import Advance
+
 UTC = timezone.utc
 PLAN_DAYS = 42  # six weeks; afterwards one maintenance message a week
 
@@ -28,3 +30,29 @@ def following(day_number: int, local: date, at: str, zone: str) -> tuple[date, d
     step = 1 if day_number < PLAN_DAYS else 7
     nxt = local + timedelta(days=step)
     return nxt, due_at(nxt, at, zone)
+
+
+def advance(day: int, due: datetime, at: str, zone: str, now: datetime) -> Advance:
+    """A due enrolment: a day whose local date passed unsent (nobody was running) is skipped and the plan
+    moves on; the day due today is sent; then the next one is scheduled (daily, then weekly)."""
+    local, today, skipped, send = local_date(due, zone), local_date(now, zone), [], None
+    while local < today:
+        skipped.append((day, local, due))
+        day, (local, due) = day + 1, following(day, local, at, zone)
+    if due <= now:
+        send = (day, local, due)
+        day, (local, due) = day + 1, following(day, local, at, zone)
+    return Advance(skipped, send, day, due)
+
+
+def first_due(now: datetime, at: str, zone: str, last_sent: datetime | None) -> tuple[date, datetime]:
+    """The next due date and instant for a (new) time or zone, never a second message on a day already
+    served (the last one's instant is read in the new zone, so a change of zone can neither double nor
+    drop a day)."""
+    local = local_date(now, zone)
+    due = due_at(local, at, zone)
+    last = local_date(last_sent, zone) if last_sent is not None else None
+    while due <= now or (last is not None and local <= last):
+        local += timedelta(days=1)
+        due = due_at(local, at, zone)
+    return local, due

@@ -13,7 +13,7 @@ from bot.engine.symptoms import Mentions, Recogniser
 from bot.flows.model import Answer, Flow, State
 
 if TYPE_CHECKING:
-    from bot.flows.load import FlowSet
+    from bot.flows.model import FlowSet
 
 ADVANCE = "advance"
 RESUME = "resume"  # marks a stack frame left by an Interrupt: return there and ask again

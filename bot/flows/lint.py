@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bot.sourcefile import SourceError
 
 if TYPE_CHECKING:
-    from bot.flows.load import FlowSet
+    from bot.flows.model import FlowSet
 
 
 def lint(flowset: FlowSet) -> list[SourceError]:

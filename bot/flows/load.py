@@ -1,15 +1,14 @@
 """Reading a flows folder (flows, texts, the red-flag table) into a checked FlowSet."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.clinical import Clinical, load_clinical
-from bot.flows.model import Alerts, Flow, QuestionRules, Vocabulary
+from bot.clinical import load_clinical
+from bot.flows.model import Alerts, Flow, FlowSet, QuestionRules, Vocabulary
 from bot.flows.validation import check
 from bot.sourcefile import Source, SourceError, load_source
 
@@ -19,22 +18,6 @@ TEXTS_DIR = "texts"
 SYMPTOMS_DIR = "symptoms"
 RULES_FILE = "question-rules.yaml"
 M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass
-class FlowSet:
-    """Everything the engine needs: flows by id, texts by locale, the red-flag table, and where each came from."""
-
-    clinical: Clinical
-    alerts: Alerts | None = None
-    alerts_source: Source | None = None
-    flows: dict[str, Flow] = field(default_factory=dict)
-    texts: dict[str, dict[str, str]] = field(default_factory=dict)
-    sources: dict[str, Source] = field(default_factory=dict)
-    text_sources: dict[str, Source] = field(default_factory=dict)
-    vocabularies: dict[str, Vocabulary] = field(default_factory=dict)
-    vocabulary_sources: dict[str, Source] = field(default_factory=dict)
-    question_rules: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 class FlowsInvalid(Exception):

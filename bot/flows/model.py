@@ -1,9 +1,13 @@
 """The shapes of flow files. Semantic rules live in `validation`, the safety proof in `safety`."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from bot.clinical import Clinical
+from bot.sourcefile import Source
 
 NAME = r"^[a-z][a-z0-9_]*$"
 TEXT_KEY = r"^[a-z][a-z0-9_.]*$"
@@ -136,3 +140,19 @@ def flow_json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Backline flow"
     return schema
+
+
+@dataclass
+class FlowSet:
+    """Everything the engine needs: flows by id, texts by locale, the red-flag table, and where each came from."""
+
+    clinical: Clinical
+    alerts: Alerts | None = None
+    alerts_source: Source | None = None
+    flows: dict[str, Flow] = field(default_factory=dict)
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    text_sources: dict[str, Source] = field(default_factory=dict)
+    vocabularies: dict[str, Vocabulary] = field(default_factory=dict)
+    vocabulary_sources: dict[str, Source] = field(default_factory=dict)
+    question_rules: dict[str, dict[str, list[str]]] = field(default_factory=dict)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from bot.sourcefile import SourceError
 
 if TYPE_CHECKING:
-    from bot.flows.load import FlowSet
+    from bot.flows.model import FlowSet
 
 
 class Found(NamedTuple):

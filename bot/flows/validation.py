@@ -10,7 +10,7 @@ from bot.flows.safety import prove
 from bot.sourcefile import SourceError
 
 if TYPE_CHECKING:
-    from bot.flows.load import FlowSet
+    from bot.flows.model import FlowSet
 
 ACTIONS = frozenset({"accept_coaching", "decline_coaching", "enrol", "set_time", "set_zone", "record_measurement",
                      "hold_plan", "resume_plan", "record_clearance", "record_baseline", "record_week",

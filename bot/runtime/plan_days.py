@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from bot.coaching.coach import Coach
-from bot.coaching.schedule import due_at
+from bot.coaching.schedule import advance, due_at
 from bot.runtime import rows
 from bot.storage import coaching as records
 from bot.storage import outbox
@@ -18,7 +18,7 @@ def queue_due(conn: sa.Connection, coach: Coach, channel: str, now: datetime, li
               until: datetime, external_id: str | None = None) -> list[Row]:
     """Claim up to `limit` plan days due by `now` and write their messages, leased to `owner`."""
     written: list[Row] = []
-    for due in records.claim_due(conn, now, limit, channel, external_id):
+    for due in records.claim_due(conn, now, limit, channel, advance, external_id):
         message = coach.day_message(due.day, due.profile, rescreened=due.rescreened)
         draft = rows.draft_of(message)
         draft = outbox.Draft(draft.kind, draft.body | {"day": due.day}, ref=draft.ref, delivery_id=due.delivery_id,

@@ -4,13 +4,13 @@ Plain functions on a Connection, so that they run inside one Store transaction w
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot.coaching.schedule import due_at, following, local_date
 from bot.storage.tables import aware as _aware
 from bot.storage.tables import deliveries, enrolments, insert_new, measurements, outbox, people
 
@@ -109,20 +109,33 @@ def history(conn: sa.Connection, person_id: int) -> tuple[list[tuple[int, str | 
     return [tuple(r) for r in sent], [(_aware(at), cm) for at, cm in measured]
 
 
-def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str,
-              external_id: str | None = None) -> list[Due]:
-    """Claim up to `limit` deliveries due by `now` on `channel`, each exactly once, even with several processes;
-    each is recorded as queued (the outbox row that sends it marks it sent).
+@dataclass(frozen=True, slots=True)
+class Advance:
+    """What the plan makes of one due enrolment: days to record as skipped and the day to send, each
+    (day, local date, due instant), and where the schedule goes next."""
 
-    A day whose local date has passed unsent is recorded as skipped and the plan moves on.
-    """
+    skipped: list[tuple[int, date, datetime]]
+    send: tuple[int, date, datetime] | None
+    next_day: int
+    next_due: datetime
+
+
+# The plan's rule for a due enrolment: (next day, next due, delivery time, zone, now) -> Advance.
+Planner = Callable[[int, datetime, str, str, datetime], Advance]
+
+
+def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str, plan: Planner,
+              external_id: str | None = None) -> list[Due]:
+    """Claim up to `limit` enrolments due by `now` on `channel`, each exactly once, even with several processes,
+    and record what `plan` makes of each: skipped days, and the day to send as queued (the outbox row that
+    sends it marks it sent)."""
     who = [people.c.channel == channel, people.c.stopped.is_(None)]
     if external_id is not None:
         who.append(people.c.external_id == external_id)
-    return _claim_scheduled(conn, now, limit, who)
+    return _claim_scheduled(conn, now, limit, who, plan)
 
 
-def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list) -> list[Due]:
+def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list, plan: Planner) -> list[Due]:
     query = (sa.select(enrolments.c.person_id, enrolments.c.next_day, enrolments.c.next_due,
                        enrolments.c.delivery_time, enrolments.c.time_zone, enrolments.c.profile,
                        enrolments.c.rescreened_at, people.c.channel, people.c.external_id)
@@ -133,18 +146,15 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list) 
         query = query.with_for_update(of=enrolments, skip_locked=True)
     rows = conn.execute(query).all()
     skipped, sending, advanced, claims = [], [], [], {}
-    for row in rows:  # the schedule in Python; the writes below go in three batched statements
-        day, due, zone, at = row.next_day, _aware(row.next_due), row.time_zone, row.delivery_time
-        local, today = local_date(due, zone), local_date(now, zone)
-        while local < today:  # missed while nobody was running: skip it and move on
-            skipped.append(_delivery_row(row.person_id, day, local, due, "skipped", None))
-            day, (local, due) = day + 1, following(day, local, at, zone)
-        if due <= now:
+    for row in rows:  # the plan decides; the writes below go in three batched statements
+        step = plan(row.next_day, _aware(row.next_due), row.delivery_time, row.time_zone, now)
+        skipped += [_delivery_row(row.person_id, day, local, due, "skipped", None) for day, local, due in step.skipped]
+        if step.send is not None:
+            day, local, due = step.send
             sending.append(_delivery_row(row.person_id, day, local, due, "queued", now))
             claims[row.person_id] = Due(0, row.person_id, row.channel, row.external_id, day, local,
-                                        row.profile or {}, row.rescreened_at is not None, zone)
-            day, (local, due) = day + 1, following(day, local, at, zone)
-        advanced.append({"b_pid": row.person_id, "b_day": day, "b_due": due})
+                                        row.profile or {}, row.rescreened_at is not None, row.time_zone)
+        advanced.append({"b_pid": row.person_id, "b_day": step.next_day, "b_due": step.next_due})
     if skipped:
         conn.execute(_insert_deliveries(conn.dialect.name), skipped)
     claimed = []
@@ -171,16 +181,3 @@ def _insert_deliveries(dialect: str, returning: bool = False):
     """INSERT of delivery rows, skipping days that already have one (another process claimed them)."""
     statement = insert_new(dialect, deliveries, "person_id", "day")
     return statement.returning(deliveries.c.id, deliveries.c.person_id) if returning else statement
-
-
-def schedule_from(conn: sa.Connection, person_id: int, now: datetime, at: str, zone: str) -> tuple[date, datetime]:
-    """The next due date and instant for a (new) time or zone, never a second message on a day already served
-    (the last one's instant is read in the new zone, so a change of zone can neither double nor drop a day)."""
-    local = local_date(now, zone)
-    due = due_at(local, at, zone)
-    last_at = last_delivered_at(conn, person_id)
-    last = local_date(last_at, zone) if last_at is not None else None
-    while due <= now or (last is not None and local <= last):
-        local += timedelta(days=1)
-        due = due_at(local, at, zone)
-    return local, due

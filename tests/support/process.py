@@ -15,15 +15,17 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 class BotProcess:
     """`backline run` (polling, or a webhook on `port`), started and killed as an operator would."""
 
-    def __init__(self, server: BotAPIServer, database_url: str, webhook_port: int | None = None):
-        self.server, self.url, self.port = server, database_url, webhook_port
+    def __init__(self, server: BotAPIServer, database_url: str, webhook_port: int | None = None,
+                 log_level: str = "INFO", env: dict[str, str] | None = None):
+        self.server, self.url, self.port, self.log_level = server, database_url, webhook_port, log_level
+        self.env = env or {}
         self.proc: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile(prefix="backline-run-", suffix=".log", delete=False)
         self.kills = 0
 
     def start(self) -> None:
         env = os.environ | {"TELEGRAM_BOT_TOKEN": self.server.token, "TELEGRAM_API_BASE_URL": self.server.base_url,
-                            "DATABASE_URL": self.url, "LOG_LEVEL": "INFO", "TELEGRAM_WEBHOOK_SECRET": "crash-test"}
+                            "DATABASE_URL": self.url, "LOG_LEVEL": self.log_level, "TELEGRAM_WEBHOOK_SECRET": "crash-test"} | self.env
         args = [sys.executable, "-m", "bot", "run"]
         if self.port is not None:
             args += ["--webhook-url", f"http://127.0.0.1:{self.port}/telegram", "--port", str(self.port),

@@ -28,7 +28,7 @@ def build_bot(settings: Settings, limiter: RetryingRateLimiter | None = None) ->
     """The Bot API client: the rate limiter, and getUpdates answers screened for unreadable updates."""
     return ExtBot(settings.token, base_url=settings.api_base_url, base_file_url=settings.file_base_url,
                   request=HTTPXRequest(connection_pool_size=CONNECTIONS), get_updates_request=UpdatesRequest(),
-                  rate_limiter=limiter or RetryingRateLimiter())
+                  rate_limiter=limiter or RetryingRateLimiter(overall_max_rate=settings.send_rate))
 
 
 class Runner:

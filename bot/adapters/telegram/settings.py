@@ -24,6 +24,7 @@ class Settings:
     database_url: str | None = None
     log_level: str = "INFO"
     webhook_secret: str = ""
+    send_rate: int = 30  # Bot API calls to chats per second, all chats together (0: no cap of ours)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -54,5 +55,9 @@ class Settings:
         secret = env.get("TELEGRAM_WEBHOOK_SECRET") or hashlib.sha256(f"webhook:{token}".encode()).hexdigest()
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise SettingsError("TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1 to 256 of them)")
+        rate = (env.get("TELEGRAM_SEND_RATE") or "30").strip()
+        if not rate.isdigit():
+            raise SettingsError(f"TELEGRAM_SEND_RATE must be a whole number of messages a second, not {rate!r}")
         return cls(token=token, api_base_url=env.get("TELEGRAM_API_BASE_URL") or DEFAULT_API,
-                   database_url=env.get("DATABASE_URL") or None, log_level=level, webhook_secret=secret)
+                   database_url=env.get("DATABASE_URL") or None, log_level=level, webhook_secret=secret,
+                   send_rate=int(rate))
