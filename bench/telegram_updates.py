@@ -168,9 +168,22 @@ async def timed(server: BotAPIServer, people: int, person) -> tuple[float, float
     return seconds, time.process_time() - cpu, count_calls(server, since)
 
 
-async def run_backline(people: int, inputs: int, steps: list[Step], final: dict) -> Result:
+async def fresh_postgres(base: str) -> str:
+    import asyncpg
+    import uuid
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(base)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return base.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def run_backline(people: int, inputs: int, steps: list[Step], final: dict, postgres: str | None = None
+                       ) -> Result:
     with tempfile.TemporaryDirectory() as folder:
-        database_url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        database_url = await fresh_postgres(postgres) if postgres else f"sqlite:///{Path(folder) / 'bench.db'}"
         async with BotAPIServer() as server:
             async with running_bot(server, database_url, limiter=RetryingRateLimiter(overall_max_rate=0)):
                 warm = server.user(WARMUP_USER)
@@ -210,13 +223,13 @@ async def main_async(args: argparse.Namespace) -> int:
     results: list[tuple[Result, Result]] = []
     for _ in range(args.rounds):
         echo = await run_echo(args.people, args.inputs)
-        backline = await run_backline(args.people, args.inputs, steps, final)
+        backline = await run_backline(args.people, args.inputs, steps, final, args.postgres)
         results.append((echo, backline))
 
     print("End-to-end updates/s against the local Bot API server (tests/support/botapi.py), closed loop:")
     print(f"{args.people} people each send {args.inputs} inputs, the next one when the reply to the previous arrives.")
     print("No 30 msg/s cap on either bot (echo: no rate limiter; Backline: RetryingRateLimiter(overall_max_rate=0)):")
-    print("this measures processing speed, not Telegram's limits. Backline: SQLite, every step committed.")
+    print("this measures processing speed, not Telegram's limits. Backline: SQLite (or --postgres), every step committed.")
     print(f"Backline's inputs per person: {', '.join(repr(s.value) for s in steps)}")
     print("CPU ms/upd: this process's CPU time (bot, server and people, all threads) per update.")
     print()
@@ -254,6 +267,7 @@ async def main_async(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=50, help="simulated people (default 50)")
+    parser.add_argument("--postgres", help="run Backline on PostgreSQL: a URL to create a throw-away database from")
     parser.add_argument("--inputs", type=int, default=10, help="inputs each person sends (default 10)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="echo then Backline, this many times; the median counts (default 3)")
