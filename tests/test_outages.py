@@ -260,3 +260,51 @@ async def test_a_burst_that_queues_past_the_deadline_is_served_not_refused(datab
         assert time.monotonic() - started > 0.5, "the burst did queue past the deadline"
     finally:
         await store.close()
+
+
+async def test_plan_days_sent_while_the_database_stops_are_sent_once(cluster, server):
+    """The database stops in the middle of a burst of plan days: what was sent is recorded when it is
+    back (the marks are kept meanwhile), and nothing is sent twice."""
+    from datetime import datetime, timedelta, timezone
+    from bot.storage.tables import deliveries, enrolments
+    ids = list(range(8100, 8180))
+    now = datetime.now(timezone.utc)
+    store = await Store.open(cluster.url)
+    try:
+        def load(conn):
+            for uid in ids:
+                pid = conn.execute(people.insert().values(channel="telegram", external_id=str(uid), progress={},
+                                                          created_at=now, updated_at=now)).inserted_primary_key[0]
+                conn.execute(enrolments.insert().values(
+                    person_id=pid, status="active", updated_at=now, delivery_time=now.strftime("%H:%M"),
+                    time_zone="UTC", profile={}, next_day=1, next_due=now - timedelta(minutes=1)))
+        await store.run(load)
+    finally:
+        await store.close()
+    users = [server.user(uid) for uid in ids]
+    server.rate_limit(global_per_second=30)
+    calls = []
+
+    def stop_on_the_tenth(call):
+        calls.append(call)
+        if len(calls) == 10:
+            cluster.stop("immediate")
+    server.hook("sendMessage", "after", stop_on_the_tenth, times=10)
+    async with running_bot(server, cluster.url):
+        await server.wait_for(lambda: len(calls) >= 10, timeout=30)
+        await asyncio.sleep(5.0)  # down, while the rest of the burst goes out
+        cluster.start()
+        await server.wait_for(lambda: all(u.messages() for u in users), timeout=60)
+        await asyncio.sleep(3.0)  # room for a double to show
+    counts = [len(u.messages()) for u in users]
+    store = await Store.open(cluster.url)
+    try:
+        statuses = await store.run(lambda conn: conn.execute(
+            sa.select(deliveries.c.status).join(people, people.c.id == deliveries.c.person_id)
+            .where(people.c.external_id.in_([str(i) for i in ids]))).scalars().all())
+    finally:
+        await store.close()
+    print(f"\nplan days through a database stop: {sum(counts)} messages to {len(ids)} people, "
+          f"{sum(c - 1 for c in counts)} doubled; deliveries {sorted(set(statuses))}")
+    assert counts == [1] * len(ids), "each plan day once"
+    assert statuses == ["sent"] * len(ids)
