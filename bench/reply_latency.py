@@ -20,14 +20,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `tests` and `bot` from the repo
 
-import asyncpg  # noqa: E402
-
 from tests.support.botapi import BotAPIServer  # noqa: E402
+from tests.support.databases import fresh_postgres  # noqa: E402
 from tests.support.process import BotProcess  # noqa: E402
 from tests.telegram_harness import buttons  # noqa: E402
 
@@ -85,20 +83,10 @@ def latencies(server: BotAPIServer, sent_at: list[tuple[int, float]], wall: floa
             "p50": statistics.median(waits), "p99": waits[int(0.99 * (len(waits) - 1))], "max": waits[-1]}
 
 
-async def fresh_postgres(base: str) -> str:
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(base)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return base.rsplit("/", 1)[0] + f"/{name}"
-
-
 async def main_async(args: argparse.Namespace) -> None:
     targets = [("SQLite", f"sqlite:///{tempfile.mkdtemp(prefix='latency-')}/bench.db")]
     if args.postgres:
-        targets.append(("PostgreSQL", await fresh_postgres(args.postgres)))
+        targets.append(("PostgreSQL", (await fresh_postgres(args.postgres, "bench"))[0]))
     for name, url in targets:
         r = await run(url, args.rate, args.people, args.seconds)
         print(f"{name}: {r['inputs']} inputs at {args.rate:g}/s from {args.people} people in {r['wall']:.1f} s; "

@@ -48,6 +48,7 @@ from bot.service import TRIAGE  # noqa: E402
 from bot.storage import Store  # noqa: E402
 from bot.storage.tables import people as people_table  # noqa: E402
 from tests.support.botapi import BotAPIServer  # noqa: E402
+from tests.support.databases import fresh_postgres  # noqa: E402
 from tests.telegram_harness import press, running_bot, say  # noqa: E402
 
 FIRST_USER = 1_000_001
@@ -168,22 +169,10 @@ async def timed(server: BotAPIServer, people: int, person) -> tuple[float, float
     return seconds, time.process_time() - cpu, count_calls(server, since)
 
 
-async def fresh_postgres(base: str) -> str:
-    import asyncpg
-    import uuid
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(base)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return base.rsplit("/", 1)[0] + f"/{name}"
-
-
 async def run_backline(people: int, inputs: int, steps: list[Step], final: dict, postgres: str | None = None
                        ) -> Result:
     with tempfile.TemporaryDirectory() as folder:
-        database_url = await fresh_postgres(postgres) if postgres else f"sqlite:///{Path(folder) / 'bench.db'}"
+        database_url = (await fresh_postgres(postgres, "bench"))[0] if postgres else f"sqlite:///{Path(folder) / 'bench.db'}"
         async with BotAPIServer() as server:
             async with running_bot(server, database_url, limiter=RetryingRateLimiter(overall_max_rate=0)):
                 warm = server.user(WARMUP_USER)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import asyncpg
@@ -15,6 +14,7 @@ from bot.engine import Engine
 from bot.flows.load import load_flowset
 from bot.service import Backline
 from bot.storage import Store
+from tests.support.databases import fresh_postgres
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("BACKLINE_TEST_POSTGRES_URL")  # e.g. postgresql://postgres@127.0.0.1:5432/test
@@ -31,13 +31,7 @@ def engine(flowset):
 
 
 async def _fresh_postgres() -> tuple[str, str]:
-    name = f"backline_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}", name
+    return await fresh_postgres(POSTGRES_URL)
 
 
 async def _drop_postgres(name: str) -> None:

@@ -34,3 +34,10 @@ def test_symptom_corpus_benchmark_runs():
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert "false alarms on ordinary chat:" in done.stdout and "emergency and urgent recall 100%: yes" in done.stdout
+
+
+def test_reply_latency_benchmark_runs():
+    done = subprocess.run([sys.executable, "bench/reply_latency.py", "--seconds", "2", "--people", "10",
+                           "--rate", "10"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "reply latency p50" in done.stdout and "unanswered 0" in done.stdout

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
 from bot.storage import Store
-from bot.storage.tables import deliveries, enrolments, inbox, outbox, people
+from bot.storage.tables import deliveries, inbox, outbox, people
 from tests.support.botapi import BotAPIServer, FakeUser
+from tests.support.databases import seed_plan_days
 from tests.support.process import BotProcess
 from tests.telegram_harness import buttons
 
@@ -209,20 +209,3 @@ async def test_kills_at_random_moments_under_load(server, database_url, engine, 
         bot.stop()
     assert "Traceback" not in bot.output()
 
-
-async def seed_plan_days(url: str, ids: list[int]) -> None:
-    """People already enrolled whose first plan day fell due a minute ago."""
-    now = datetime.now(timezone.utc)
-    store = await Store.open(url)
-    try:
-        def load(conn):
-            for uid in ids:
-                pid = conn.execute(people.insert().values(
-                    channel="telegram", external_id=str(uid), progress={}, created_at=now,
-                    updated_at=now)).inserted_primary_key[0]
-                conn.execute(enrolments.insert().values(
-                    person_id=pid, status="active", updated_at=now, delivery_time=now.strftime("%H:%M"),
-                    time_zone="UTC", profile={}, next_day=1, next_due=now - timedelta(minutes=1)))
-        await store.run(load)
-    finally:
-        await store.close()

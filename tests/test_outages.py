@@ -265,22 +265,10 @@ async def test_a_burst_that_queues_past_the_deadline_is_served_not_refused(datab
 async def test_plan_days_sent_while_the_database_stops_are_sent_once(cluster, server):
     """The database stops in the middle of a burst of plan days: what was sent is recorded when it is
     back (the marks are kept meanwhile), and nothing is sent twice."""
-    from datetime import datetime, timedelta, timezone
-    from bot.storage.tables import deliveries, enrolments
+    from bot.storage.tables import deliveries
+    from tests.support.databases import seed_plan_days
     ids = list(range(8100, 8180))
-    now = datetime.now(timezone.utc)
-    store = await Store.open(cluster.url)
-    try:
-        def load(conn):
-            for uid in ids:
-                pid = conn.execute(people.insert().values(channel="telegram", external_id=str(uid), progress={},
-                                                          created_at=now, updated_at=now)).inserted_primary_key[0]
-                conn.execute(enrolments.insert().values(
-                    person_id=pid, status="active", updated_at=now, delivery_time=now.strftime("%H:%M"),
-                    time_zone="UTC", profile={}, next_day=1, next_due=now - timedelta(minutes=1)))
-        await store.run(load)
-    finally:
-        await store.close()
+    await seed_plan_days(cluster.url, ids)
     users = [server.user(uid) for uid in ids]
     server.rate_limit(global_per_second=30)
     calls = []

@@ -32,8 +32,7 @@ class Dispatcher:
         self._queues: dict[tuple[str, str], deque[Row]] = defaultdict(deque)
         self._tasks: dict[tuple[str, str], asyncio.Task] = {}
         self._held: set[int] = set()  # rows leased to this process: queued, in flight, or awaiting a mark
-        self._marks: list[Mark] = []
-        self._marked = asyncio.Event()
+        self._marks: list[tuple[list[Mark], asyncio.Future]] = []  # each batch, and who waits for it
         self._writer: asyncio.Task | None = None
         self._slots = asyncio.Semaphore(CONCURRENT)
 
@@ -91,18 +90,18 @@ class Dispatcher:
         try:
             while queue:
                 async with self._slots:
-                    await self._send(key, queue)
-                while self._writer is not None and not self._writer.done():  # marks first, then inputs
-                    await asyncio.gather(self._writer, return_exceptions=True)
+                    written = await self._send(key, queue)
+                await asyncio.gather(*written)  # this person's marks first, then their inputs go on
         finally:
             del self._tasks[key]
             if not queue:
                 self._queues.pop(key, None)
         self.on_idle(*key)
 
-    async def _send(self, key: tuple[str, str], queue: deque[Row]) -> None:
-        """Send what is queued for one person; rows that met a passing failure are tried again later."""
-        channel, failures = self.channels[key[0]], 0
+    async def _send(self, key: tuple[str, str], queue: deque[Row]) -> list[asyncio.Future]:
+        """Send what is queued for one person; rows that met a passing failure are tried again later.
+        Returns what to wait on for their marks to be written."""
+        channel, failures, written = self.channels[key[0]], 0, []
         while queue:
             now = self.clock()
             rows = list(queue)
@@ -122,27 +121,31 @@ class Dispatcher:
             if any(m.status == outbox.BLOCKED for m in marks):
                 marks += [Mark(r.id, outbox.BLOCKED, delivery_id=r.delivery_id) for r in queue]
                 queue.clear()
-            self._record(marks)
+            if marks:
+                written.append(self._record(marks))
             if queue:
                 await asyncio.sleep(RETRY[min(failures, len(RETRY) - 1)])
                 failures += 1
+        return written
 
-    def _record(self, marks: list[Mark]) -> None:
-        if not marks:
-            return
-        self._marks += marks
+    def _record(self, marks: list[Mark]) -> asyncio.Future:
+        """Queue marks for the writer; the future is done once they are written."""
+        done = asyncio.get_running_loop().create_future()
+        self._marks.append((marks, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write())
+        return done
 
     async def _write(self) -> None:
         """Write the marks gathered, in batches, until none are left; through an outage, keep trying."""
         warned = False
         while self._marks:
-            batch, self._marks = self._marks, []
+            taken, self._marks = self._marks, []
+            batch = [mark for marks, _ in taken for mark in marks]
             try:
                 await self.store.run(lambda conn: outbox.mark(conn, batch))
             except StorageUnavailable as exc:
-                self._marks = batch + self._marks
+                self._marks = taken + self._marks
                 if not warned:
                     log.warning("could not record %d sent messages: %s; keeping them until it answers",
                                 len(batch), exc)
@@ -153,3 +156,6 @@ class Dispatcher:
                 log.info("sent messages recorded again")
                 warned = False
             self._held.difference_update(m.row_id for m in batch)
+            for _, done in taken:
+                if not done.done():
+                    done.set_result(None)

@@ -43,6 +43,7 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT = 4.0  # seconds a unit of work may take (DATABASE_TIMEOUT)
 HEALTH_TIMEOUT = 1.5  # seconds a health check waits for the database
 PURGE_BATCH = 1000  # people erased per transaction, so that no purge statement runs long
+POOL = 20  # PostgreSQL connections kept open (a connection opened per unit costs more than the unit)
 
 
 # Statements built once: building them per call costs more than SQLite's own work.
@@ -273,7 +274,7 @@ def _postgres_engine(url: sa.URL, limit: float, timeout: float) -> AsyncEngine:
     """asyncpg with a connect timeout, a client-side command timeout and the server's statement_timeout."""
     server = {"statement_timeout": str(int(limit * 1000)),
               "idle_in_transaction_session_timeout": str(int(timeout * 2000))}
-    return create_async_engine(url, pool_pre_ping=True, connect_args={
+    return create_async_engine(url, pool_pre_ping=True, pool_size=POOL, max_overflow=POOL // 2, connect_args={
         "timeout": limit, "command_timeout": limit, "server_settings": server})
 
 
