@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     sim = commands.add_parser("simulate", help="JSON Lines conversation over stdin/stdout, one person")
     sim.add_argument("--user", default="sim", help="the simulated person's id")
     sim.add_argument("--database", help="database URL (default: DATABASE_URL or a local SQLite file)")
+    sim.add_argument("--files", type=Path, help="folder for pictures and documents (default: a new temporary one)")
     sim.add_argument("--start", type=_instant, help="the simulated clock's start, ISO 8601 with a zone "
                                                     "(default: now), e.g. 2027-03-20T09:00Z")
 
@@ -141,7 +142,7 @@ async def _simulate(args: argparse.Namespace) -> int:
 
     backline = await open_backline(args.database)
     try:
-        await Simulator(backline, args.user, start=args.start).run()
+        await Simulator(backline, args.user, start=args.start, files=args.files).run()
     finally:
         await backline.store.close()
     return 0

@@ -14,7 +14,7 @@ from bot.service import Backline, Command, Who
 from bot.storage import Store
 from bot.storage import coaching as records
 from bot.storage.outbox import BLOCKED, SENT, Mark
-from bot.storage.tables import deliveries, enrolments, measurements
+from bot.storage.tables import deliveries, enrolments, measurements, scores
 
 UTC = timezone.utc
 START = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # 07:00 in Berlin: 08:00 is still ahead everywhere used
@@ -302,9 +302,13 @@ async def test_plan_and_progress(coached, store, clock):
         clock.now = datetime(2026, 11, 24 + day, 8, 1, tzinfo=UTC)
         await delivery.run_due(clock.now, Outbox())
         out = await coached.handle(ANN, Press("done" if day != 2 else "skipped", f"day{day + 1}"))
-    assert "knee-to-wall test" in out[-1].text, "day 7 asks for the measurement"
+    assert out[-1].key == "scores.pain_week", "day 7 is the weekly check: pain first"
+    out = await coached.handle(ANN, Text("3"))
+    assert "knee-to-wall test" in out[-1].text, "then the measurement"
     out = await coached.handle(ANN, Text("9 cm"))
-    assert "Recorded: 9 cm" in out[-1].text
+    assert [o.key for o in out if isinstance(o, Message)][-1] == "scores.week_thanks"
+    pain = await store.run(lambda c: c.execute(sa.select(scores.c.day, scores.c.measure, scores.c.value)).all())
+    assert [tuple(r) for r in pain] == [(7, "pain", 3.0)], "scored as day 7"
     plan = await coached.handle(ANN, Command("plan"))
     assert plan[0].text.startswith("Day 7")
     out = await coached.handle(ANN, Command("progress"))

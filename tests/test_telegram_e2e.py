@@ -113,7 +113,7 @@ async def test_pressed_question_is_edited_acknowledged_and_commands_registered(s
     commands = next(c for c in server.calls if c.method == "setMyCommands").params["commands"]
     commands = json.loads(commands) if isinstance(commands, str) else commands
     assert [c["command"] for c in commands] == ["start", "restart", "plan", "pause", "resume", "time", "timezone",
-                                                "progress", "help", "privacy", "stop", "delete"]
+                                                "progress", "export", "help", "privacy", "stop", "delete"]
 
 
 async def test_typed_answers_and_unreadable_messages(server, sqlite_url, engine):
@@ -442,3 +442,27 @@ async def test_a_press_on_a_message_no_longer_shown_is_applied_and_its_buttons_r
     assert new[-1]["text"].endswith(text_of(engine, "screen.cauda"))
     assert any(c.method == "editMessageReplyMarkup" and c.status == 200 for c in server.calls)
     assert not buttons(next(m for m in user.messages() if m["message_id"] == welcome["message_id"]))
+
+
+async def test_export_sends_a_pdf_and_a_json_of_ones_own_data(server, database_url, engine):
+    import io
+    import json
+
+    import jsonschema
+    from pypdf import PdfReader
+    from bot.export.portable import schema
+    user, other = server.user(131), server.user(132)
+    async with running_bot(server, database_url):
+        await triage(server, user, engine)
+        await triage(server, other, engine)
+        before = len(user.messages())
+        await user.send_text("/export")
+        await server.wait_for(lambda: sum(1 for m in user.messages()[before:] if m.get("document")) == 2, 60)
+    pdf, data = [m for m in user.messages()[before:] if m.get("document")]
+    assert pdf["document"]["mime_type"] == "application/pdf" and pdf["document"]["file_name"].endswith(".pdf")
+    pages = PdfReader(io.BytesIO(pdf["_document_bytes"])).pages
+    assert 1 <= len(pages) <= 2 and "no warning sign" in pages[0].extract_text().lower()
+    body = json.loads(data["_document_bytes"])
+    jsonschema.validate(body, schema())
+    assert body["record"]["person"]["external_id"] == "131", "only their own data"
+    assert body["record"]["triage_results"][0]["outcome"] == "coaching"

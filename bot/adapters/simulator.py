@@ -5,11 +5,13 @@ import asyncio
 import json
 import re
 import sys
+import tempfile
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.engine import Message, Outcome, Output, Photo, Press, Refused, Text
+from bot.engine import Document, Message, Outcome, Output, Photo, Press, Refused, Text
 from bot.runtime import Runtime
 from bot.runtime.rows import output_of
 from bot.service import Backline, Command, Who
@@ -34,8 +36,10 @@ class Simulator:
 
     name = "simulator"
 
-    def __init__(self, backline: Backline, user: str = "sim", out=sys.stdout, start: datetime | None = None):
+    def __init__(self, backline: Backline, user: str = "sim", out=sys.stdout, start: datetime | None = None,
+                 files: Path | None = None):
         self.backline = backline
+        self.files = files  # where pictures and documents are saved (a new temporary folder when first needed)
         self.who = Who(self.name, user)
         self.out = out
         self.ref: str | None = None
@@ -101,7 +105,23 @@ class Simulator:
             elif isinstance(item, Outcome):
                 self.emit({"type": "outcome", "outcome": item.outcome, "flags": list(item.flags)})
             elif isinstance(item, Photo):
-                self.emit({"type": "photo", "caption": item.caption, "bytes": len(item.data)})
+                self.emit({"type": "photo", "caption": item.caption, "bytes": len(item.data),
+                           "path": str(self._save("chart.png", item.data))})
+            elif isinstance(item, Document):
+                self.emit({"type": "document", "filename": item.filename, "mime": item.mime,
+                           "bytes": len(item.data), "caption": item.caption,
+                           "path": str(self._save(item.filename, item.data))})
+
+    def _save(self, name: str, data: bytes) -> Path:
+        """`data` as a new file in the files folder (numbered, so nothing is overwritten)."""
+        if self.files is None:
+            self.files = Path(tempfile.mkdtemp(prefix="backline-files-"))
+        self.files.mkdir(parents=True, exist_ok=True)
+        stem, _, ext = name.rpartition(".")
+        n = sum(1 for _ in self.files.iterdir()) + 1
+        path = self.files / f"{n:03d}-{stem}.{ext}"
+        path.write_bytes(data)
+        return path
 
     async def advance(self, by: timedelta) -> None:
         """Move the clock on by `by`, stopping at each due time to deliver what falls due."""

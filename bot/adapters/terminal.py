@@ -7,7 +7,7 @@ import sys
 import tempfile
 import textwrap
 
-from bot.engine import Message, Outcome, Output, Photo, Press, Refused, Text
+from bot.engine import Document, Message, Outcome, Output, Photo, Press, Refused, Text
 from bot.runtime import Runtime
 from bot.runtime.rows import output_of
 from bot.service import Backline, Command, Who
@@ -48,6 +48,11 @@ class TerminalChat:
                 with tempfile.NamedTemporaryFile(prefix="backline-", suffix=".png", delete=False) as file:
                     file.write(item.data)
                 print(f"\n{item.caption}\n(picture saved as {file.name})", file=self.out)
+            if isinstance(item, Document):
+                suffix = "." + item.filename.rpartition(".")[2]
+                with tempfile.NamedTemporaryFile(prefix="backline-", suffix=suffix, delete=False) as file:
+                    file.write(item.data)
+                print(f"\n{item.caption}\n(saved as {file.name})", file=self.out)
 
     def parse(self, line: str):
         line = line.strip()

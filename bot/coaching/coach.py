@@ -8,23 +8,27 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.coaching.chart import knee_to_wall_png
+from bot.coaching.chart import progress_png
 from bot.coaching.content import Plan
 from bot.coaching.plan import day_plan, render
 from bot.coaching.schedule import first_due, local_date
-from bot.engine import (Action, Answered, Button, Engine, Interrupt, Message, Outcome, Output, Photo, Press,
+from bot.engine import (Action, Answered, Button, Document, Engine, Interrupt, Message, Outcome, Output, Photo, Press,
                         Progress, Refused)
+from bot.coaching.scores import activity_answers, from_answers
+from bot.export import portable
+from bot.export.pdf import summary_pdf
 from bot.storage import Turn
 from bot.storage import coaching as records
+from bot.storage import records as people_records
 
-COMMANDS = ("plan", "pause", "resume", "time", "timezone", "progress")
+COMMANDS = ("plan", "pause", "resume", "time", "timezone", "progress", "export")
 CHECKINS = ("done", "skipped", "worse", "symptom")
 RESCREEN = "screen"  # the button of the message that runs the screen again after the six weeks
 DAY_REF = "day"
 PROFILE_KEYS = ("squat_heels_lift", "feet_turn_out", "tension_after_standing", "leans_on_back", "wall_test",
                 "knee_to_wall_cm")
 ACTIONS = ("hold_plan", "resume_plan", "accept_coaching", "decline_coaching", "record_measurement", "enrol",
-           "set_time", "set_zone")
+           "set_time", "set_zone", "record_baseline", "record_week", "pause_plan")
 ENROLLED = ("active", "paused", "checking")  # checking: a re-screen is open and the plan is held
 
 
@@ -54,6 +58,8 @@ class Coach:
         enrolled = enrolment is not None and enrolment.status in ENROLLED
         if name == "progress":
             return progress, self._progress(turn, enrolment, locale)
+        if name == "export":
+            return progress, self._export(turn, locale)
         if enrolment is not None and enrolment.status == "flagged" and name in ("resume", "plan"):
             return progress, [self.say("coaching.flagged", locale)]
         if not enrolled:
@@ -99,11 +105,23 @@ class Coach:
         latest = f"{measured[-1][1]:g}" if measured else "-"
         out: list[Output] = [self.say("progress.summary", locale, streak=streak, done=done, sent=len(sent),
                                                adherence=adherence, latest=latest)]
-        if measured:
-            png = knee_to_wall_png(measured, self.text("progress.chart_title", locale),
-                                   self.text("progress.chart_axis", locale))
-            out.append(Photo(png, self.text("progress.chart_caption", locale)))
+        record = people_records.person_record(turn.conn, turn.person.id)
+        png = progress_png(portable.history(record), self._texts(locale))
+        out.append(Photo(png, self.text("progress.chart_caption", locale)))
         return out
+
+    def _texts(self, locale: str) -> dict[str, str]:
+        texts = self.engine.flowset.texts
+        return {**texts["en"], **texts.get(locale, {})}
+
+    def _export(self, turn: Turn, locale: str) -> list[Output]:
+        """/export: a one- or two-page PDF for a physiotherapist, and everything stored, as JSON."""
+        record = people_records.person_record(turn.conn, turn.person.id)
+        texts = self._texts(locale)
+        pdf = summary_pdf(record, portable.history(record), texts, turn.now)
+        return [Document("backline-summary.pdf", "application/pdf", pdf, texts["export.caption"]),
+                Document("backline-data.json", "application/json", portable.export_json(record, turn.now),
+                         texts["export.json_caption"])]
 
     # check-ins ------------------------------------------------------------------------------------
     def checkin(self, turn: Turn, progress: Progress, press: Press) -> tuple[Progress, list[Output]]:
@@ -119,7 +137,8 @@ class Coach:
             return progress, out + more
         out.append(self.say(f"checkin.thanks_{press.answer}", progress.locale))
         if day_plan(self.plan, int(day), {}).measure:
-            progress, more = self.engine.handle(progress, Interrupt("measure"))
+            names = people_records.activity_names(turn.conn, turn.person.id)
+            progress, more = self.engine.handle(progress, Interrupt("weekly", activity_answers(names)))
             out += more
         return progress, out
 
@@ -156,6 +175,12 @@ class Coach:
                 records.save_enrolment(conn, pid, now, status="pending" if action.name == "accept_coaching"
                                        else "declined", profile={k: data[k] for k in PROFILE_KEYS if k in data})
             return []
+        if action.name in ("record_baseline", "record_week"):
+            return self._scores(turn, enrolment, action, locale)
+        if action.name == "pause_plan":
+            if status == "active":
+                records.save_enrolment(conn, pid, now, status="paused")
+            return [self.say("coaching.paused", locale)]
         if action.name == "record_measurement":
             records.add_measurement(conn, pid, now, data["knee_to_wall_cm"])
             return [self.say("measure.recorded", locale, cm=f"{data['knee_to_wall_cm']:g}")]
@@ -173,6 +198,18 @@ class Coach:
         paused = action.name != "enrol" and status == "paused"
         return [Message(self._when(key[action.name], locale, local, at, zone) +
                         ("\n\n" + self.text("coaching.still_paused", locale) if paused else ""), key=key[action.name])]
+
+    def _scores(self, turn: Turn, enrolment: records.Enrolment | None, action: Action, locale: str
+                ) -> list[Output]:
+        """Store what a baseline or weekly check reported (its plan day: 0 at enrolment)."""
+        day = 0 if action.name == "record_baseline" or enrolment is None else max(0, (enrolment.next_day or 1) - 1)
+        recorded = from_answers(action.data, turn.now, day)
+        readings = [{"at": r.at, "day": r.day, "measure": r.measure, "slot": r.slot, "value": r.value}
+                    for r in recorded.readings]
+        people_records.add_scores(turn.conn, turn.person.id, recorded.activities, readings, turn.now)
+        if recorded.knee_to_wall_cm is not None:
+            records.add_measurement(turn.conn, turn.person.id, turn.now, recorded.knee_to_wall_cm)
+        return []  # the flow thanks them
 
     def _when(self, key: str, locale: str, local: date, at: str, zone: str) -> str:
         place = zone.rsplit("/", 1)[-1].replace("_", " ")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine import Answered, Button, Message, Outcome, Output, Photo, Press, Refused, Text
+from bot.engine import Answered, Button, Document, Message, Outcome, Output, Photo, Press, Refused, Text
 from bot.service import Command, Input, Stale, Unsupported
 from bot.storage.outbox import Draft, Row
 
@@ -66,6 +66,9 @@ def draft_of(out: Output, context: dict[str, Any] | None = None) -> Draft | None
             return Draft("answered", {"ref": out.ref, "label": out.label, "context": context or {}})
         case Photo():
             return Draft("photo", {"caption": out.caption}, blob=out.data)
+        case Document():
+            return Draft("document", {"filename": out.filename, "mime": out.mime, "caption": out.caption},
+                         blob=out.data)
         case Outcome():
             return Draft("outcome", {"outcome": out.outcome, "flags": list(out.flags)})
     return None  # actions are carried out by the step, not said
@@ -84,6 +87,8 @@ def output_of(row: Row) -> Output | None:
             return Answered(body["ref"], body["label"])
         case "photo":
             return Photo(row.blob or b"", body.get("caption", ""))
+        case "document":
+            return Document(body["filename"], body["mime"], row.blob or b"", body.get("caption", ""))
         case "outcome":
             return Outcome(body["outcome"], tuple(body.get("flags", ())))
         case "ack":

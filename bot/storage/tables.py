@@ -79,6 +79,27 @@ measurements = sa.Table(
     sa.Column("cm", sa.Float, nullable=False),
 )
 
+# The Patient-Specific Functional Scale's activities (up to three) and every 0-10 score: pain, and each
+# activity's rating, at enrolment (day 0) and on measuring days.
+activities = sa.Table(
+    "activities", metadata,
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("slot", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+scores = sa.Table(
+    "scores", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("day", sa.Integer, nullable=False),
+    sa.Column("measure", sa.String(16), nullable=False),
+    sa.Column("slot", sa.Integer, nullable=True),
+    sa.Column("value", sa.Float, nullable=False),
+)
+
 # Every input, stored before it is acknowledged; unique per channel and update id, so that an update
 # delivered twice (or out of order) is applied once. Its payload is cleared once it has been applied.
 inbox = sa.Table(

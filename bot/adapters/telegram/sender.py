@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from telegram import Bot, BotCommand
+from telegram import Bot, BotCommand, InputFile
 from telegram import Message as TelegramMessage
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -75,6 +75,9 @@ class TelegramChannel:
             return SENT, None
         if row.kind == "photo":
             return SENT, await self.bot.send_photo(chat_id, row.blob, caption=body.get("caption") or None)
+        if row.kind == "document":
+            document = InputFile(row.blob, filename=body["filename"])
+            return SENT, await self.bot.send_document(chat_id, document, caption=body.get("caption") or None)
         if row.kind not in ("message", "refused"):
             return SENT, None  # outcomes show nothing on Telegram
         text = "\n\n".join(r.body["text"] for r in group)
