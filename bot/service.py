@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from bot import locales
 from bot.coaching.coach import COMMANDS as COACH_COMMANDS
 from bot.coaching.coach import DAY_REF, Coach
-from bot.engine import (Action, Answered, Button, Engine, Message, Outcome, Output, Press, Progress, Refused, Repeat, Start,
-                        Text)
+from bot.engine import (Action, Answered, Button, Engine, Interrupt, Message, Outcome, Output, Press, Progress, Refused,
+                        Repeat, Start, Text)
 from bot.storage import Store, StorageUnavailable, Turn
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 TRIAGE = "triage"
 DELETE_REF = "delete"
 DELETE_VALID = timedelta(minutes=10)  # how long a /delete confirmation button works
-COMMANDS = ("start", "restart") + COACH_COMMANDS + ("help", "privacy", "stop", "delete")
+COMMANDS = ("start", "restart") + COACH_COMMANDS + ("language", "help", "privacy", "stop", "delete")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,25 +87,37 @@ class Backline:
     def say(self, key: str, locale: str = "en", **values: object) -> Message:
         return self.engine.say(locale, key, **values)
 
-    async def handle(self, who: Who, item: Input, update_id: int | None = None) -> list[Output]:
-        """Apply `item` once (an `update_id` seen before is ignored) and return what to say."""
+    async def handle(self, who: Who, item: Input, update_id: int | None = None,
+                     language: str | None = None) -> list[Output]:
+        """Apply `item` once (an `update_id` seen before is ignored) and return what to say. `language`
+        (Telegram's language_code) picks a new person's language, and the language of a failure notice."""
+        guess = locales.from_telegram(language)
         if isinstance(item, Command) and item.name == "delete":
-            return [self._confirm_delete()]
+            return [self._confirm_delete(await self._locale(who, guess))]
         if isinstance(item, Press) and (item.ref or "").startswith(DELETE_REF):
-            return await self._delete(who, item)
+            return await self._delete(who, item, await self._locale(who, guess))
         async with self._locks.hold(who):
             try:
                 return await self.store.step(who.channel, who.external_id, self.clock(),
-                                             lambda turn: self._step(turn, item, update_id))
+                                             lambda turn: self._step(turn, item, update_id, guess))
             except StorageUnavailable as exc:
                 log.warning("storage unavailable for a %s step: %s", who.channel, exc)
-                return [self.say("error.storage")]
+                return [self.say("error.storage", guess)]
 
-    def _step(self, turn: Turn, item: Input, update_id: int | None) -> list[Output]:
+    async def _locale(self, who: Who, guess: str) -> str:
+        """The person's language, or `guess` for someone new (or when the records can't be read)."""
+        try:
+            person = await self.store.find(who.channel, who.external_id)
+        except StorageUnavailable:
+            return guess
+        return person.progress.locale or guess if person else guess
+
+    def _step(self, turn: Turn, item: Input, update_id: int | None, guess: str = locales.DEFAULT) -> list[Output]:
         person = turn.person
         if update_id is not None and person.last_update is not None and update_id <= person.last_update:
             return []
         progress, out = person.progress, []
+        progress.locale = progress.locale or guess
         match item:
             case Command("start") if progress.active:
                 progress, out = self._then_ask_again(progress, "service.resume")
@@ -112,6 +125,8 @@ class Backline:
                 progress, out = self.engine.handle(progress, Start(TRIAGE))
             case Command("help"):
                 progress, out = self._then_ask_again(progress, "service.help")
+            case Command("language"):
+                progress, out = self.engine.handle(progress, Interrupt("language"))
             case Command("privacy"):
                 out.append(self.say("service.privacy", progress.locale))
             case Command("stop"):
@@ -143,28 +158,28 @@ class Backline:
         progress, question = self.engine.handle(progress, Repeat())
         return progress, [self.say(key, progress.locale, **values)] + question
 
-    def _confirm_delete(self) -> Message:
+    def _confirm_delete(self, locale: str = locales.DEFAULT) -> Message:
         """The question, its ref carrying when it was asked (adapters sign refs, so it can't be forged)."""
-        buttons = (Button("confirm", self.text("service.delete_confirm")),
-                   Button("cancel", self.text("service.delete_cancel")))
-        return Message(self.text("service.delete_ask"), buttons, ref=f"{DELETE_REF}{int(self.clock().timestamp())}",
-                       key="service.delete_ask")
+        buttons = (Button("confirm", self.text("service.delete_confirm", locale)),
+                   Button("cancel", self.text("service.delete_cancel", locale)))
+        return Message(self.text("service.delete_ask", locale), buttons,
+                       ref=f"{DELETE_REF}{int(self.clock().timestamp())}", key="service.delete_ask")
 
-    async def _delete(self, who: Who, press: Press) -> list[Output]:
+    async def _delete(self, who: Who, press: Press, locale: str = locales.DEFAULT) -> list[Output]:
         asked = press.ref[len(DELETE_REF):]
         if not asked.isdecimal() or self.clock().timestamp() - int(asked) > DELETE_VALID.total_seconds():
-            return [Refused(self.text("service.delete_expired"), "service.delete_expired")]
-        label = self.text(f"service.delete_{press.answer}") if press.answer in ("confirm", "cancel") else None
+            return [Refused(self.text("service.delete_expired", locale), "service.delete_expired")]
+        label = self.text(f"service.delete_{press.answer}", locale) if press.answer in ("confirm", "cancel") else None
         if label is None:
-            return [Refused(self.text("hint.stale"), "hint.stale")]
+            return [Refused(self.text("hint.stale", locale), "hint.stale")]
         if press.answer == "cancel":
-            return [Answered(press.ref, label), self.say("service.delete_kept")]
+            return [Answered(press.ref, label), self.say("service.delete_kept", locale)]
         async with self._locks.hold(who):
             try:
                 await self.store.forget(who.channel, who.external_id)
             except StorageUnavailable:
-                return [self.say("error.storage")]
-        return [Answered(press.ref, label), self.say("service.deleted")]
+                return [self.say("error.storage", locale)]
+        return [Answered(press.ref, label), self.say("service.deleted", locale)]
 
     async def mark_blocked(self, who: Who) -> None:
         """The person blocked the bot: send them nothing more (someone already erased stays erased)."""

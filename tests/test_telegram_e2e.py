@@ -113,7 +113,7 @@ async def test_pressed_question_is_edited_acknowledged_and_commands_registered(s
     commands = next(c for c in server.calls if c.method == "setMyCommands").params["commands"]
     commands = json.loads(commands) if isinstance(commands, str) else commands
     assert [c["command"] for c in commands] == ["start", "restart", "plan", "pause", "resume", "time", "timezone",
-                                                "progress", "help", "privacy", "stop", "delete"]
+                                                "progress", "language", "help", "privacy", "stop", "delete"]
 
 
 async def test_typed_answers_and_unreadable_messages(server, sqlite_url, engine):
@@ -408,11 +408,11 @@ async def test_a_failing_update_is_logged_and_the_bot_carries_on(server, sqlite_
     from bot.service import Backline
     handle, failures = Backline.handle, []
 
-    async def once_broken(self, who, item, update_id=None):
+    async def once_broken(self, who, item, update_id=None, language=None):
         if not failures:
             failures.append(update_id)
             raise RuntimeError("a bug")
-        return await handle(self, who, item, update_id)
+        return await handle(self, who, item, update_id, language)
     monkeypatch.setattr(Backline, "handle", once_broken)
     user = server.user(111)
     async with running_bot(server, sqlite_url):

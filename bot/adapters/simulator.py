@@ -31,8 +31,9 @@ def parse_duration(text: str) -> timedelta:
 class Simulator:
     """Talks for one person; `{"advance": "1d"}` moves the simulated clock and delivers what falls due."""
 
-    def __init__(self, backline: Backline, user: str = "sim", out=sys.stdout, start: datetime | None = None):
-        self.backline = backline
+    def __init__(self, backline: Backline, user: str = "sim", out=sys.stdout, start: datetime | None = None,
+                 language: str | None = None):
+        self.backline, self.language = backline, language
         self.who = Who("simulator", user)
         self.out = out
         self.ref: str | None = None
@@ -134,5 +135,5 @@ class Simulator:
         if isinstance(item, timedelta):
             await self.advance(item)
         else:
-            self.show(await self.backline.handle(self.who, item))
+            self.show(await self.backline.handle(self.who, item, language=self.language))
         return True

@@ -8,12 +8,13 @@ import tempfile
 import textwrap
 
 from bot.engine import Message, Outcome, Output, Photo, Press, Refused, Text
+from bot.locales import known
 from bot.service import Backline, Command, Who
 
 
 class TerminalChat:
-    def __init__(self, backline: Backline, user: str | None = None, out=sys.stdout):
-        self.backline = backline
+    def __init__(self, backline: Backline, user: str | None = None, out=sys.stdout, language: str | None = None):
+        self.backline, self.language = backline, language
         self.who = Who("terminal", user or getpass.getuser())
         self.out = out
         self.buttons: list[tuple[str, str | None]] = []
@@ -45,9 +46,8 @@ class TerminalChat:
         return Text(line)
 
     async def run(self) -> None:
-        print("Backline in the terminal. Type a button's number or your answer; /help lists commands; "
-              "Ctrl-D quits.", file=self.out)
-        self.show(await self.backline.handle(self.who, Command("start")))
+        print(self.backline.text("terminal.intro", known(self.language)), file=self.out)
+        self.show(await self.backline.handle(self.who, Command("start"), language=self.language))
         while True:
             try:
                 line = await asyncio.to_thread(input, "\n> ")
@@ -55,4 +55,4 @@ class TerminalChat:
                 print(file=self.out)
                 return
             if line.strip():
-                self.show(await self.backline.handle(self.who, self.parse(line)))
+                self.show(await self.backline.handle(self.who, self.parse(line), language=self.language))

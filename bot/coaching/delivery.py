@@ -36,7 +36,7 @@ class Delivery:
                 return results
 
     async def _deliver(self, due: Due, now: datetime, send: Send) -> tuple[Due, str | None]:
-        message = self.backline.coach.day_message(due.day, due.profile, rescreened=due.rescreened)
+        message = self.backline.coach.day_message(due.day, due.profile, due.locale, rescreened=due.rescreened)
         try:
             status = await send(due, message)
         except Exception as exc:  # one person's failure must not stop the others' deliveries

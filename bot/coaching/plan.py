@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.coaching.content import DAYS, DAYS_PER_WEEK, WEEKS, Adjustment, Condition, Plan
+from bot.coaching.content import DAYS, DAYS_PER_WEEK, WEEKS, Adjustment, Condition, Format, Plan, PlanTexts
 
 Profile = Mapping[str, Any]
 """The calf-check answers as the triage flow stores them; any key may be missing."""
@@ -40,22 +40,25 @@ class DayPlan:
     maintenance: bool
     measure_prompt: str
     safety: str
+    format: Format
 
 
-def day_plan(plan: Plan, day: int, profile: Profile) -> DayPlan:
-    """The plan for `day` (1-based); days after the six weeks give the maintenance message."""
+def day_plan(plan: Plan, day: int, profile: Profile, locale: str | None = "en") -> DayPlan:
+    """The plan for `day` (1-based) in `locale`; days after the six weeks give the maintenance message."""
     if day < 1:
         raise ValueError(f"day must be 1 or more, not {day}")
-    return _programme_day(plan, day, profile) if day <= DAYS else _maintenance_day(plan, day)
+    words = plan.words(locale)
+    return _programme_day(plan, words, day, profile) if day <= DAYS else _maintenance_day(plan, words, day)
 
 
 def render(day: DayPlan) -> str:
-    """The Telegram message: plain text, a few short lines."""
+    """The Telegram message: plain text, a few short lines, put together as the locale's `format` says."""
+    f = day.format
     lines = [day.title, *([day.note] if day.note else [])]
-    lines += [f"• {s.name}: {s.dose.rstrip('.')}. {s.why}" for s in day.exercises]
+    lines += [f.step.format(name=s.name, dose=s.dose.rstrip("."), why=s.why) for s in day.exercises]
     if day.checklist:
-        lines.append("This week: " + "; ".join(day.checklist) + ".")
-    lines += [f"Tip: {tip}" for tip in day.habits]
+        lines.append(f.this_week.format(items=f.separator.join(day.checklist)))
+    lines += [f.tip.format(tip=tip) for tip in day.habits]
     if day.measure:
         lines.append(day.measure_prompt)
     lines.append(day.safety)
@@ -75,38 +78,43 @@ def applies(adjustment: Adjustment, week: int, profile: Profile) -> bool:
     return week in adjustment.weeks and any(matches(c, profile) for c in adjustment.when)
 
 
-def _programme_day(plan: Plan, day: int, profile: Profile) -> DayPlan:
+def _programme_day(plan: Plan, words: PlanTexts, day: int, profile: Profile) -> DayPlan:
     number, weekday = divmod(day - 1, DAYS_PER_WEEK)
     week = plan.weeks[number]
+    text = words.weeks[week.week]
     active = [a for a in plan.adjustments.values() if applies(a, week.week, profile)]
-    steps = _steps(plan, week.exercise_ids(weekday + 1 in week.mobility_days, active))
+    steps = _steps(plan, words, week.exercise_ids(weekday + 1 in week.mobility_days, active))
     habits = [week.habits[weekday % len(week.habits)], *(h for a in active for h in a.add_habits)]
+    heading = words.format.day_title.format(day=day, days=DAYS, week=week.week, theme=text.theme)
     return DayPlan(
-        day=day, week=week.week, title=_title(f"Day {day} of {DAYS} · Week {week.week}: {week.theme}", steps),
-        note=week.note if weekday == 0 else None, exercises=steps, habits=_tips(plan, habits), checklist=(),
+        day=day, week=week.week, title=_title(words, heading, steps),
+        note=text.note if weekday == 0 else None, exercises=steps, habits=_tips(words, habits), checklist=(),
         measure=day % plan.measure_every == 0, maintenance=False,
-        measure_prompt=plan.measure_prompt, safety=plan.safety,
+        measure_prompt=words.measure_prompt, safety=words.safety, format=words.format,
     )
 
 
-def _maintenance_day(plan: Plan, day: int) -> DayPlan:
+def _maintenance_day(plan: Plan, words: PlanTexts, day: int) -> DayPlan:
     extra = (day - DAYS - 1) // DAYS_PER_WEEK
     week, m = WEEKS + 1 + extra, plan.maintenance
-    steps = _steps(plan, m.exercises)
+    steps = _steps(plan, words, m.exercises)
+    heading = words.format.maintenance_title.format(week=week, theme=words.maintenance.theme)
     return DayPlan(
-        day=day, week=week, title=_title(f"Week {week} · Maintenance: {m.theme}", steps),
-        note=None, exercises=steps, habits=_tips(plan, [m.habits[extra % len(m.habits)]]), checklist=m.checklist,
-        measure=m.measure, maintenance=True, measure_prompt=plan.measure_prompt, safety=plan.safety,
+        day=day, week=week, title=_title(words, heading, steps), note=None, exercises=steps,
+        habits=_tips(words, [m.habits[extra % len(m.habits)]]), checklist=words.maintenance.checklist,
+        measure=m.measure, maintenance=True, measure_prompt=words.measure_prompt, safety=words.safety,
+        format=words.format,
     )
 
 
-def _steps(plan: Plan, ids: Iterable[str]) -> tuple[Step, ...]:
-    return tuple(Step(e.name, e.dose, e.why, e.focus, e.minutes) for e in (plan.exercises[i] for i in ids))
+def _steps(plan: Plan, words: PlanTexts, ids: Iterable[str]) -> tuple[Step, ...]:
+    return tuple(Step(words.exercises[i].name, words.exercises[i].dose, words.exercises[i].why,
+                      plan.exercises[i].focus, plan.exercises[i].minutes) for i in ids)
 
 
-def _title(heading: str, steps: tuple[Step, ...]) -> str:
-    return f"{heading} (about {round(sum(s.minutes for s in steps))} min)"
+def _title(words: PlanTexts, heading: str, steps: tuple[Step, ...]) -> str:
+    return words.format.minutes.format(heading=heading, minutes=round(sum(s.minutes for s in steps)))
 
 
-def _tips(plan: Plan, habit_ids: Iterable[str]) -> tuple[str, ...]:
-    return tuple(plan.habits[h] for h in dict.fromkeys(habit_ids))
+def _tips(words: PlanTexts, habit_ids: Iterable[str]) -> tuple[str, ...]:
+    return tuple(words.habits[h] for h in dict.fromkeys(habit_ids))

@@ -5,8 +5,9 @@ normalised (`replies.normalize`) and every word is stemmed with that language's 
 A phrase matches when its words occur in order with at most `GAP` other words between them. A
 word ending in `*` matches as a prefix, `{n}` matches any number and `{name}` any word of the
 vocabulary's word class `name` (such as {body} or {pain}). A misspelt word matches
-within a small edit distance (rapidfuzz), but only when it is not itself a common word of that
-language (wordfreq), so "fewer" never reads as "fever" nor "seeing" as "peeing". A negation
+within a small edit distance (rapidfuzz), but only when it is not itself a common word of any
+language the vocabularies cover (wordfreq), so "fewer" never reads as "fever", "seeing" as "peeing",
+nor the German "wollen" as "swollen". A negation
 shortly before a match, with no contrast word between ("no fever but..."), makes it a denied
 mention: denied signs are re-checked rather than dropped. A sign said of someone else ("my dad
 had a heart attack", with no word for oneself between) and one overlapping an everyday idiom ("on
@@ -71,8 +72,9 @@ class _Phrase:
 class _Language:
     """One vocabulary compiled: its phrases, and which phrase words each message word matches."""
 
-    def __init__(self, vocabulary: Vocabulary):
+    def __init__(self, vocabulary: Vocabulary, languages: tuple[str, ...] = ()):
         self.locale = vocabulary.locale
+        self._common_in = languages or (vocabulary.locale,)  # a real word in any of these is never a typo
         self._stemmer = snowballstemmer.stemmer(_LANGUAGES.get(vocabulary.locale, "english"))
         self.negations = frozenset(normalize(w) for w in vocabulary.negations)
         self.contrasts = frozenset(normalize(w) for w in vocabulary.contrasts)
@@ -118,7 +120,8 @@ class _Language:
             return frozenset({"#"} | ({token} & self._stems))
         found = {s for s in (self.stem(token),) if s in self._stems}
         found |= {f"{p}*" for p in self._prefixes if token.startswith(p)}
-        if len(token) >= 5 and wordfreq.zipf_frequency(token, self.locale, wordlist="small") < COMMON:
+        if len(token) >= 5 and all(wordfreq.zipf_frequency(token, lang, wordlist="small") < COMMON
+                                   for lang in self._common_in):
             for text, _, _ in extract(token, self._long, scorer=OSA.distance,
                                       score_cutoff=_allowed(token), limit=3):
                 found.add(self.stem(text))
@@ -147,7 +150,9 @@ class Recogniser:
     """Reads messages against every vocabulary; pure, and cached per word."""
 
     def __init__(self, vocabularies: Iterable[Vocabulary]):
-        self._languages = [_Language(v) for v in vocabularies]
+        vocabularies = list(vocabularies)
+        locales = tuple(v.locale for v in vocabularies)
+        self._languages = [_Language(v, locales) for v in vocabularies]
 
     def read(self, text: str) -> Mentions:
         positive: set[str] = set()

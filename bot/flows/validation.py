@@ -5,7 +5,9 @@ from typing import TYPE_CHECKING
 
 from bot.engine import replies
 from bot.flows.model import YES_NO, Flow, State
+from bot.flows.lint import lint
 from bot.flows.safety import prove
+from bot.flows.translations import check_locales
 from bot.sourcefile import SourceError
 
 if TYPE_CHECKING:
@@ -27,7 +29,7 @@ CODE_TEXTS = (
     "coaching.flag_paused", "coaching.checking", "checkin.done", "checkin.skipped", "checkin.worse", "checkin.symptom",
     "checkin.thanks_done", "checkin.thanks_skipped", "measure.recorded", "progress.none", "progress.summary",
     "progress.chart_title", "progress.chart_axis", "progress.chart_caption", "screen.noted", "screen.late",
-    "plan.rescreen", "plan.rescreen_start",
+    "plan.rescreen", "plan.rescreen_start", "command.language", "format.date", "terminal.intro",
 )
 
 
@@ -47,6 +49,7 @@ def check(flowset: FlowSet) -> list[SourceError]:
         missing = [k for k in CODE_TEXTS if k not in source.data]
         if missing:
             problems.append(source.error((), f"texts/{locale}.yaml lacks keys the code uses: {', '.join(missing)}"))
+    problems += check_locales(flowset) + lint(flowset)
     return sorted(problems or prove(flowset), key=lambda p: (p.path, p.line))
 
 

@@ -42,6 +42,7 @@ class Due:
     local_date: date
     profile: dict[str, Any]
     rescreened: bool = False  # the screen ran again after the six weeks
+    locale: str | None = None  # the person's language
 
 
 def enrolment(conn: sa.Connection, person_id: int, lock: bool = False) -> Enrolment | None:
@@ -116,7 +117,7 @@ def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str,
 def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list) -> list[Due]:
     query = (sa.select(enrolments.c.person_id, enrolments.c.next_day, enrolments.c.next_due,
                        enrolments.c.delivery_time, enrolments.c.time_zone, enrolments.c.profile,
-                       enrolments.c.rescreened_at, people.c.channel, people.c.external_id)
+                       enrolments.c.rescreened_at, people.c.channel, people.c.external_id, people.c.progress)
              .join(people, people.c.id == enrolments.c.person_id)
              .where(enrolments.c.status == "active", enrolments.c.next_due <= now, *who)
              .order_by(enrolments.c.next_due).limit(limit))
@@ -133,7 +134,7 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list) 
         if due <= now:
             sending.append(_delivery_row(row.person_id, day, local, due, "sending", now))
             claims[row.person_id] = Due(0, row.person_id, row.channel, row.external_id, day, local,
-                                        row.profile or {}, row.rescreened_at is not None)
+                                        row.profile or {}, row.rescreened_at is not None, _locale(row))
             day, (local, due) = day + 1, following(day, local, at, zone)
         advanced.append({"b_pid": row.person_id, "b_day": day, "b_due": due})
     if skipped:
@@ -150,7 +151,8 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list) 
 
 def _reclaim_stale(conn: sa.Connection, now: datetime, limit: int, who: list) -> list[Due]:
     query = (sa.select(deliveries, enrolments.c.status.label("plan_status"), enrolments.c.time_zone,
-                       enrolments.c.profile, enrolments.c.rescreened_at, people.c.channel, people.c.external_id)
+                       enrolments.c.profile, enrolments.c.rescreened_at, people.c.channel, people.c.external_id,
+                       people.c.progress)
              .join(enrolments, enrolments.c.person_id == deliveries.c.person_id)
              .join(people, people.c.id == deliveries.c.person_id)
              .where(deliveries.c.status == "sending", deliveries.c.claimed_at < now - STALE_CLAIM, *who)
@@ -164,8 +166,12 @@ def _reclaim_stale(conn: sa.Connection, now: datetime, limit: int, who: list) ->
             continue
         conn.execute(deliveries.update().where(deliveries.c.id == row.id).values(claimed_at=now))
         claimed.append(Due(row.id, row.person_id, row.channel, row.external_id, row.day, row.local_date,
-                           row.profile or {}, row.rescreened_at is not None))
+                           row.profile or {}, row.rescreened_at is not None, _locale(row)))
     return claimed
+
+
+def _locale(row: sa.Row) -> str | None:
+    return (row.progress or {}).get("locale")
 
 
 _ADVANCE = enrolments.update().where(enrolments.c.person_id == sa.bindparam("b_pid")).values(

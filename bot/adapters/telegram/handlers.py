@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.adapters.telegram import render
 from bot.adapters.telegram.callbacks import CallbackSigner
+from bot.locales import LOCALES
 from bot.engine import Answered, Message, Output, Photo, Refused, Text
 from bot.service import COMMANDS, Backline, Command, Unsupported, Who
 from bot.storage import StorageUnavailable
@@ -35,8 +36,10 @@ class TelegramAdapter:
         application.add_error_handler(self.on_error)
 
     async def register_commands(self, application: Application) -> None:
-        await application.bot.set_my_commands(
-            [BotCommand(name, self.backline.text(f"command.{name}")) for name in COMMANDS])
+        for locale in (None, *LOCALES):  # the default menu (English), then one per language
+            await application.bot.set_my_commands(
+                [BotCommand(name, self.backline.text(f"command.{name}", locale or "en")) for name in COMMANDS],
+                language_code=locale)
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         words = (update.message.text or "").split()
@@ -71,7 +74,7 @@ class TelegramAdapter:
         chat_id, who = chat.id, Who("telegram", str(user.id))
         typing = asyncio.create_task(self._typing(context, chat_id))
         try:
-            outputs = await self.backline.handle(who, item, update.update_id)
+            outputs = await self.backline.handle(who, item, update.update_id, user.language_code)
         finally:
             typing.cancel()
         try:
