@@ -34,7 +34,8 @@ class TerminalChat:
             if isinstance(item, Photo):
                 with tempfile.NamedTemporaryFile(prefix="backline-", suffix=".png", delete=False) as file:
                     file.write(item.data)
-                print(f"\n{item.caption}\n(picture saved as {file.name})", file=self.out)
+                saved = self.backline.text("terminal.picture", known(self.language), path=file.name)
+                print(f"\n{item.caption}\n{saved}", file=self.out)
 
     def parse(self, line: str):
         line = line.strip()

@@ -30,6 +30,7 @@ CODE_TEXTS = (
     "checkin.thanks_done", "checkin.thanks_skipped", "measure.recorded", "progress.none", "progress.summary",
     "progress.chart_title", "progress.chart_axis", "progress.chart_caption", "screen.noted", "screen.late",
     "plan.rescreen", "plan.rescreen_start", "command.language", "format.date", "terminal.intro",
+    "terminal.picture",
 )
 
 
