@@ -5,13 +5,14 @@ Run (from the repo root): python bench/reply_latency.py [--rate 50] [--people 20
 [--postgres postgresql://postgres@127.0.0.1:5432/test]
 
 A real `backline run` process (polling, the durable inbox and outbox; TELEGRAM_SEND_RATE=0, so
-that the 30 messages/s cap, below the 50 inputs/s offered, does not become the measure) against the local Bot API test
-server (tests/support/botapi.py) in this process. People take turns: input k goes at k/rate
+that the 30 messages/s cap, below the 50 inputs/s offered, does not become the measure) against the
+local Bot API test server (tests/support/botapi.py) in this process. People take turns: input k goes at k/rate
 seconds, from person k mod people, so each person speaks every people/rate seconds (4 s at the
 defaults) and answers the newest question they were sent: "/start", "I understand", then "no"
 to each red-flag question. Latency: from the moment the input reached the server to the first
 message the bot sent that person afterwards. Target: p99 under 0.5 s at 50 inputs/s, 200 people.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,8 +80,15 @@ def latencies(server: BotAPIServer, sent_at: list[tuple[int, float]], wall: floa
         else:
             missing += 1
     waits.sort()
-    return {"inputs": len(sent_at), "answered": len(waits), "unanswered": missing, "wall": wall,
-            "p50": statistics.median(waits), "p99": waits[int(0.99 * (len(waits) - 1))], "max": waits[-1]}
+    return {
+        "inputs": len(sent_at),
+        "answered": len(waits),
+        "unanswered": missing,
+        "wall": wall,
+        "p50": statistics.median(waits),
+        "p99": waits[int(0.99 * (len(waits) - 1))],
+        "max": waits[-1],
+    }
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -89,10 +97,13 @@ async def main_async(args: argparse.Namespace) -> None:
         targets.append(("PostgreSQL", (await fresh_postgres(args.postgres, "bench"))[0]))
     for name, url in targets:
         r = await run(url, args.rate, args.people, args.seconds)
-        print(f"{name}: {r['inputs']} inputs at {args.rate:g}/s from {args.people} people in {r['wall']:.1f} s; "
-              f"reply latency p50 {1000 * r['p50']:.0f} ms, p99 {1000 * r['p99']:.0f} ms, max "
-              f"{1000 * r['max']:.0f} ms; unanswered {r['unanswered']}; p99 under 500 ms: "
-              f"{'yes' if r['p99'] < 0.5 else 'no'}")
+        print(
+            f"{name}: {r['inputs']} inputs at {args.rate:g}/s from {args.people} people in "
+            f"{r['wall']:.1f} s; "
+            f"reply latency p50 {1000 * r['p50']:.0f} ms, p99 {1000 * r['p99']:.0f} ms, max "
+            f"{1000 * r['max']:.0f} ms; unanswered {r['unanswered']}; p99 under 500 ms: "
+            f"{'yes' if r['p99'] < 0.5 else 'no'}"
+        )
 
 
 def main() -> None:

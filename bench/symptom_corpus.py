@@ -1,10 +1,11 @@
 """How well the symptom recogniser reads the labelled corpus (tests/data/symptoms/*.yaml).
 
-Run: python bench/symptom_corpus.py [--misses] [--corpus tests/data/symptoms-heldout]
+Run: python bench/symptom_corpus.py [--misses] [--corpus tests/data/symptoms-heldout] [--locale es]
 Targets (clinical v2 issue): recall 100% for every emergency and urgent flag; false alarms on
 ordinary chat under 5%. A sign counts as caught when the flags recognised route the person at least
 as urgently as its row ("exact" also needs the labelled flag itself); a denied sign, or one that
 names no flag, counts when it re-runs the screen; ordinary chat is a false alarm when it does.
+Each language's corpus is scored on its own, and every message is read by every vocabulary.
 """
 from __future__ import annotations
 
@@ -85,9 +86,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--misses", action="store_true", help="list every case missed or falsely flagged")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="a folder of corpus files (default: %(default)s)")
+    parser.add_argument("--locale", help="only this language's corpus (default: each in turn)")
     args = parser.parse_args()
     engine = Engine(load_flows())
-    cases = load_corpus(args.corpus)
+    every = load_corpus(args.corpus)
+    for locale in sorted({c["locale"] for c in every} if args.locale is None else {args.locale}):
+        print(f"\n== {locale} ==")
+        report(engine, [c for c in every if c["locale"] == locale], args.misses)
+
+
+def report(engine: Engine, cases: list[dict], misses: bool) -> None:
+    """Print one language's scores."""
     started = time.perf_counter()
     result = score(engine, cases)
     took = time.perf_counter() - started
@@ -108,8 +117,12 @@ def main() -> None:
     alarms, n = result.kinds["ordinary"]
     print(f"false alarms on ordinary chat: {alarms}/{n} ({result.false_alarms:.1%}; target under 5%)")
     urgent = [f.id for f in clinical.flags if f.outcome in ("emergency", "urgent")]
+    caught, total = sum(result.caught[f] for f in urgent), sum(result.total[f] for f in urgent)
+    every_caught, every_total = sum(result.caught.values()), sum(result.total.values())
+    print(f"recall: emergency and urgent {caught}/{total} ({caught / total if total else 1:.0%}); every flag "
+          f"{every_caught}/{every_total} ({every_caught / every_total if every_total else 1:.0%})")
     print(f"emergency and urgent recall 100%: {'yes' if all(result.recall(f) == 1 for f in urgent) else 'no'}")
-    if args.misses:
+    if misses:
         print("\n".join(result.misses))
 
 

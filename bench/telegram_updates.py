@@ -84,7 +84,7 @@ class Step:
 def script(engine: Engine, inputs: int) -> tuple[list[Step], dict]:
     """Each input a person sends, with the reply to wait for, and their progress afterwards."""
     steps: list[Step] = []
-    progress, question = Progress(), None
+    progress, question = Progress(locale="en"), None
     while len(steps) < inputs:
         if not progress.active:  # a new person, or a conversation that ended: (re)start
             progress, out = engine.handle(progress, Start(TRIAGE))

@@ -16,6 +16,7 @@ from bot.flows.graph import mermaid
 from bot.flows.lint import lint
 from bot.flows.load import FlowsInvalid, load_flowset
 from bot.flows.model import flow_json_schema
+from bot.locales import LOCALES
 from bot.storage import StorageSettingError, StorageUnavailable
 
 
@@ -26,11 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     chat = commands.add_parser("chat", help="talk to the bot in this terminal")
     chat.add_argument("--user", help="who you are (default: your login name)")
     chat.add_argument("--database", help="database URL (default: DATABASE_URL or a local SQLite file)")
+    chat.add_argument("--language", choices=LOCALES, help="a new person's language (default: en; /language changes it)")
 
     sim = commands.add_parser("simulate", help="JSON Lines conversation over stdin/stdout, one person")
     sim.add_argument("--user", default="sim", help="the simulated person's id")
     sim.add_argument("--database", help="database URL (default: DATABASE_URL or a local SQLite file)")
     sim.add_argument("--files", type=Path, help="folder for pictures and documents (default: a new temporary one)")
+    sim.add_argument("--language", choices=LOCALES, help="a new person's language (default: en; /language changes it)")
     sim.add_argument("--start", type=_instant, help="the simulated clock's start, ISO 8601 with a zone "
                                                     "(default: now), e.g. 2027-03-20T09:00Z")
 
@@ -44,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     test = commands.add_parser("test", help="play conversation tests (YAML) and compare what comes back")
     test.add_argument("path", type=Path, help="a conversation test file, or a folder of them")
     test.add_argument("--database", help="database URL (default: a new SQLite file, removed afterwards)")
+    test.add_argument("--language", choices=LOCALES + ("all",), default="en",
+                      help="play the cases in this language, typing conversation-inputs/<language>.yaml "
+                           "(default: en; all: every language)")
 
     flows = commands.add_parser("flows", help="check, draw or describe flow files")
     flow_commands = flows.add_subparsers(dest="flows_command", required=True)
@@ -131,7 +137,7 @@ async def _chat(args: argparse.Namespace) -> int:
 
     backline = await open_backline(args.database)
     try:
-        await TerminalChat(backline, args.user).run()
+        await TerminalChat(backline, args.user, language=args.language).run()
     finally:
         await backline.store.close()
     return 0
@@ -142,7 +148,7 @@ async def _simulate(args: argparse.Namespace) -> int:
 
     backline = await open_backline(args.database)
     try:
-        await Simulator(backline, args.user, start=args.start, files=args.files).run()
+        await Simulator(backline, args.user, start=args.start, files=args.files, language=args.language).run()
     finally:
         await backline.store.close()
     return 0
@@ -151,7 +157,7 @@ async def _simulate(args: argparse.Namespace) -> int:
 async def _test(args: argparse.Namespace) -> int:
     import tempfile
 
-    from bot.conversations.play import case_files, play_file
+    from bot.conversations.play import case_files, inputs_for, play_file
     from bot.sourcefile import SourceError
 
     files = case_files(args.path)
@@ -162,9 +168,10 @@ async def _test(args: argparse.Namespace) -> int:
         backline = await open_backline(args.database or f"sqlite:///{folder}/test.db")
         failed = passed = 0
         try:
-            for file in files:
+            for file, locale in ((f, loc) for loc in (LOCALES if args.language == "all" else (args.language,))
+                                 for f in files):
                 try:
-                    results = await play_file(backline, file)
+                    results = await play_file(backline, file, inputs_for(args.path, locale))
                 except SourceError as exc:
                     print(f"FAIL {exc}")
                     failed += 1

@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from bot import locales
 from bot.coaching.coach import COMMANDS as COACH_COMMANDS
 from bot.coaching.coach import DAY_REF, Coach
-from bot.engine import (Action, Answered, Button, Engine, Message, Outcome, Output, Press, Progress, Refused, Repeat, Start,
-                        Text)
+from bot.engine import (Action, Answered, Button, Engine, Interrupt, Message, Outcome, Output, Press, Progress,
+                        Refused, Repeat, Start, Text)
 from bot.storage import Store, StorageUnavailable, Turn
 from bot.storage import coaching as records
 from bot.storage import inbox
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 TRIAGE = "triage"
 DELETE_REF = "delete"
 DELETE_VALID = timedelta(minutes=10)  # how long a /delete confirmation button works
-COMMANDS = ("start", "restart") + COACH_COMMANDS + ("help", "privacy", "stop", "delete")
+COMMANDS = ("start", "restart") + COACH_COMMANDS + ("language", "help", "privacy", "stop", "delete")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,29 +94,32 @@ class Backline:
     def say(self, key: str, locale: str = "en", **values: object) -> Message:
         return self.engine.say(locale, key, **values)
 
-    async def handle(self, who: Who, item: Input, update_id: int | None = None) -> list[Output]:
+    async def handle(self, who: Who, item: Input, update_id: int | None = None,
+                     language: str | None = None) -> list[Output]:
         """Apply `item` at once and return what to say (tools and tests; the runtime goes through the
         inbox and outbox). An `update_id` seen before is ignored."""
         async with self._locks.hold(who):
             try:
                 return await self.store.step(who.channel, who.external_id, self.clock(),
-                                             lambda turn: self._direct(turn, item, update_id))
+                                             lambda turn: self._direct(turn, item, update_id, language))
             except StorageUnavailable as exc:
                 log.warning("storage unavailable for a %s step: %s", who.channel, exc)
-                return [self.say("error.storage")]
+                return [self.say("error.storage", locales.from_telegram(language))]
 
-    def _direct(self, turn: Turn, item: Input, update_id: int | None) -> list[Output]:
+    def _direct(self, turn: Turn, item: Input, update_id: int | None, language: str | None) -> list[Output]:
         if update_id is not None and not inbox.seen(turn.conn, turn.person.channel, update_id, turn.now):
             return []
-        return self.step(turn, item)
+        return self.step(turn, item, language=language)
 
     def step(self, turn: Turn, item: Input, at: datetime | None = None,
-             shown: tuple[str, datetime | None] | None = None) -> list[Output]:
+             shown: tuple[str, datetime | None] | None = None, language: str | None = None) -> list[Output]:
         """The step: `item`, said at `at`, applied to the person loaded in `turn`. `shown` is what became
         of the message that asked the open question (status, sent at): typed words answer a question
-        only if it was shown before they were typed."""
+        only if it was shown before they were typed. `language` (Telegram's language_code) picks a new
+        person's language."""
         person = turn.person
         progress, out = person.progress, []
+        progress.locale = progress.locale or locales.from_telegram(language)
         match item:
             case Stale():
                 return [Refused(self.text("hint.stale", progress.locale), "hint.stale")]
@@ -129,6 +133,8 @@ class Backline:
                 progress, out = self.engine.handle(progress, Start(TRIAGE))
             case Command("help"):
                 progress, out = self._then_ask_again(progress, "service.help")
+            case Command("language"):
+                progress, out = self.engine.handle(progress, Interrupt("language"))
             case Command("privacy"):
                 out.append(self.say("service.privacy", progress.locale))
             case Command("stop"):

@@ -141,10 +141,10 @@ def test_the_decision_renders_the_variant_of_the_held_week():
     for day in range(1, 9):
         person.live(day, "done", pain=7 if day == 7 else None)
     decision = person.decisions[8]
-    text = render(day_plan(PLAN, 8, {}, decision.variant, decision.week, decision.variant_note))
-    assert text.startswith("Day 8 of 42 · Week 1 (gentler): Release and stretch the calves")
+    text = render(day_plan(PLAN, 8, {}, "en", decision.variant, decision.week, decision.variant_note))
+    assert text.startswith("Day 8 of 42 · Week 1: Release and stretch the calves (gentler)")
     assert "30 s per calf, light pressure" in text and PLAN.variants.easier.note in text
-    assert len(day_plan(PLAN, 8, {}, "easier", 1).exercises) <= PLAN.variants.easier.max_exercises
+    assert len(day_plan(PLAN, 8, {}, "en", "easier", 1).exercises) <= PLAN.variants.easier.max_exercises
 
 
 def test_after_the_six_weeks_only_the_nudge_adapts():

@@ -9,11 +9,13 @@ import yaml
 
 from bot.coaching import PLAN_PATH, check_plan, day_plan, load_plan, render
 from bot.coaching.content import DAYS, PROFILE
+from bot.locales import LOCALES
 from bot.flows.load import FlowsInvalid
 
 REPO = Path(__file__).resolve().parent.parent
 PLAN = load_plan(PLAN_PATH)
-MAX_CHARS = 1100  # with the v2 safety line, which names every sign to watch for
+WORDS = PLAN.words("en")
+MAX_CHARS = 1300  # with the v2 safety line, which names every sign to watch for (German runs longest)
 RETRAINING = {"glute_bridge", "dead_bug", "single_leg_balance", "wall_squat"}
 
 NONE: dict = {}
@@ -25,7 +27,7 @@ PROFILES = {"none": NONE, "easy": EASY, "all_signs": ALL_SIGNS}
 
 
 def names(*ids: str) -> set[str]:
-    return {PLAN.exercises[i].name for i in ids}
+    return {WORDS.exercises[i].name for i in ids}
 
 
 def has_ankle(day: int, profile: dict) -> bool:
@@ -40,20 +42,31 @@ def is_mobility_day(day: int) -> bool:
 def test_shipped_plan_has_no_problems():
     assert check_plan(PLAN_PATH) == []
     assert [w.week for w in PLAN.weeks] == [1, 2, 3, 4, 5, 6]
+    assert set(PLAN.texts) == set(LOCALES), "the plan speaks every language"
 
 
+TITLES = {"en": ("Day {day} of 42 · Week", "Week {week} · Maintenance"),
+          "es": ("Día {day} de 42 · Semana", "Semana {week} · Mantenimiento"),
+          "de": ("Tag {day} von 42 · Woche", "Woche {week} · Erhaltung")}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
 @pytest.mark.parametrize("day", [*range(1, DAYS + 1), 43, 50, 120])
-def test_every_day_renders_short_plain_and_concrete(day, profile):
-    plan = day_plan(PLAN, day, profile)
+def test_every_day_renders_short_plain_and_concrete(day, profile, locale):
+    plan = day_plan(PLAN, day, profile, locale)
     text = render(plan)
     assert len(text) <= MAX_CHARS
     assert plan.exercises and all(re.search(r"\d", s.dose) for s in plan.exercises)
     assert not re.search(r"[<>*_`]", text), "plain text, no HTML or Markdown"
-    assert text.startswith(f"Day {day} of 42 · Week" if day <= DAYS else f"Week {plan.week} · Maintenance")
+    programme, maintenance = TITLES[locale]
+    assert text.startswith(programme.format(day=day) if day <= DAYS else maintenance.format(week=plan.week))
     assert plan.maintenance == (day > DAYS)
-    assert PLAN.safety in text
-    assert render(day_plan(PLAN, day, profile)) == text, "deterministic"
+    assert PLAN.words(locale).safety in text
+    assert render(day_plan(PLAN, day, profile, locale)) == text, "deterministic"
+    if locale != "en":
+        english = {s.name for s in day_plan(PLAN, day, profile).exercises}
+        assert not english & {s.name for s in plan.exercises}, "every exercise name is translated"
 
 
 def test_week_one_releases_and_stretches_and_weeks_four_to_six_retrain_movement():
@@ -100,7 +113,7 @@ def test_calf_signs_bring_movement_work_earlier(key, ids, day, answer):
 
 
 def test_tension_after_standing_adds_a_standing_break_note():
-    extra = PLAN.habits["stand_shift"]
+    extra = WORDS.habits["stand_shift"]
     assert all(extra in day_plan(PLAN, d, {"tension_after_standing": "yes"}).habits for d in range(1, DAYS + 1))
     assert not any(extra in day_plan(PLAN, d, EASY).habits for d in range(1, DAYS + 1))
 
@@ -115,7 +128,7 @@ def test_measure_on_every_seventh_day_only():
     for day in range(1, DAYS + 1):
         plan = day_plan(PLAN, day, NONE)
         assert plan.measure == (day % 7 == 0), day
-        assert (PLAN.measure_prompt in render(plan)) == plan.measure
+        assert (WORDS.measure_prompt in render(plan)) == plan.measure
 
 
 def test_maintenance_is_weekly_with_the_checklist():
@@ -177,7 +190,8 @@ def words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower().replace("\u2019", "'"))
 
 
-@pytest.mark.parametrize("path", [PLAN_PATH, REPO / "content" / "README.md"], ids=["plan", "readme"])
+@pytest.mark.parametrize("path", [PLAN_PATH, REPO / "content" / "texts" / "en.yaml", REPO / "content" / "README.md"],
+                         ids=["plan", "texts", "readme"])
 def test_no_sentence_of_the_seed_article_is_copied(path):
     ours = " " + " ".join(words(path.read_text(encoding="utf-8"))) + " "
     for sentence in SEED_SENTENCES:
@@ -187,33 +201,24 @@ def test_no_sentence_of_the_seed_article_is_copied(path):
             assert f" {run} " not in ours, f"copied from the seed article: {run!r}"
 
 
-# A small valid plan; each malformed case edits it and marks the line the problem must point at.
+# A small valid plan (structure and English words); each malformed case edits it and marks the line
+# the problem must point at, in whichever file holds the text it edits.
 def week(n: int) -> str:
     """Week n of MINIMAL, as one line."""
-    return (f"  - {{week: {n}, theme: Week {n}, daily: [roll], mobility: [tap], "
-            "mobility_days: [1, 3, 5], habits: [breaks]}")
+    return f"  - {{week: {n}, daily: [roll], mobility: [tap], mobility_days: [1, 3, 5], habits: [breaks]}}"
 
 
 MINIMAL = """\
 measure_every: 7
-measure_prompt: Measure today.
-safety: Stop if you feel numb.
 limits: {exercises: 4, minutes: 10}
 exercises:
   roll:
-    name: Roll
-    dose: 60 s per calf
-    why: Loosens.
     minutes: 2
     focus: [release]
   tap:
-    name: Tap
-    dose: 10 per leg
-    why: Moves the ankle.
     minutes: 1
     focus: [ankle]
-habits:
-  breaks: Stand up every 30 min.
+habits: [breaks]
 weeks:
 """ + "".join(week(n) + "\n" for n in range(1, 7)) + """\
 adjustments:
@@ -222,7 +227,6 @@ adjustments:
       - {answer: wall_test, in: [hard, cannot]}
     add_daily: [tap]
 maintenance:
-  theme: Keep going
   exercises: [roll]
   habits: [breaks]
 variants:
@@ -243,9 +247,30 @@ review: {improve_by: 2}
 OFFER = "    offer_harder: [done, too_easy, skipped, worse, symptom]"
 EASIER = "  easier: {label: easier, note: Gentler., max_exercises: 1, doses: {roll: 30 s per calf}}"
 
+MINIMAL_TEXTS = """\
+reviewed: {by: tests, on: 2026-12-02}
+format: {day_title: "Day {day}/{days} {week} {theme}", maintenance_title: "Week {week} {theme}",
+         minutes: "{heading} ({minutes})", step: "{name} {dose} {why}", this_week: "{items}", tip: "{tip}"}
+measure_prompt: Measure today.
+safety: Stop if you feel numb.
+exercises:
+  roll:
+    name: Roll
+    dose: 60 s per calf
+    why: Loosens.
+  tap:
+    name: Tap
+    dose: 10 per leg
+    why: Moves the ankle.
+habits:
+  breaks: Stand up every 30 min.
+weeks: {1: {theme: One}, 2: {theme: Two}, 3: {theme: Three}, 4: {theme: Four}, 5: {theme: Five}, 6: {theme: Six}}
+maintenance: {theme: Keep going}
+"""
+
 HERE = "  # HERE"
 CONDITION = "      - {answer: wall_test, in: [hard, cannot]}"
-SPARE = "  spare:\n    name: Spare\n    dose: 5 reps\n    why: Spare.\n    minutes: 1\n    focus: [balance]\n"
+SPARE = "  spare:\n    minutes: 1\n    focus: [balance]\n"
 
 MALFORMED = {
     "unknown exercise": ({week(2): week(2).replace("[roll]", "[rol]") + HERE}, "unknown exercise 'rol'"),
@@ -257,11 +282,11 @@ MALFORMED = {
     "mobility day twice": ({week(1): week(1).replace("[1, 3", "[1, 1") + HERE}, "a mobility day is listed twice"),
     "empty daily": ({week(5): week(5).replace("[roll]", "[]") + HERE}, "at least 1 item"),
     "mobility repeats daily": ({week(2): week(2).replace("[tap]", "[roll]") + HERE}, "'roll' is already in daily"),
-    "duplicate exercise id": ({"  tap:\n": "  roll:" + HERE + "\n"}, "duplicate key 'roll'"),
+    "duplicate exercise id": ({"  tap:\n    minutes": "  roll:" + HERE + "\n    minutes"}, "duplicate key 'roll'"),
     "extra field": ({"    minutes: 1\n": "    minutes: 1\n    reps: 10" + HERE + "\n"},
                     "Extra inputs are not permitted"),
     "dose without a number": ({"dose: 10 per leg": "dose: a few per leg" + HERE}, "dose must give an amount"),
-    "unused exercise": ({"habits:\n": SPARE.replace("spare:", "spare:" + HERE, 1) + "habits:\n"},
+    "unused exercise": ({"habits: [breaks]\n": SPARE.replace("spare:", "spare:" + HERE, 1) + "habits: [breaks]\n"},
                         "exercise 'spare' is never used"),
     "unknown profile key": ({CONDITION: CONDITION.replace("wall_test", "wall_tset") + HERE},
                             "unknown calf-check answer 'wall_tset'"),
@@ -286,18 +311,26 @@ MALFORMED = {
     "adapt rules without a window": ({"  window: 7\n": "", "adapt:\n": "adapt:" + HERE + "\n"},
                                      "adapt.window: Field required"),
     "bad YAML": ({"    why: Loosens.": "    why: Loosens: a lot" + HERE}, "invalid YAML"),
+    "words for an unknown exercise": ({"  tap:\n    name": "  tapp:" + HERE + "\n    name"},
+                                      "exercise 'tapp' is not in plan.yaml"),
+    "a placeholder dropped": ({'tip: "{tip}"': 'tip: "Tip"}' + HERE + "\n#"}, "fills in"),
 }
 
 
-def write_plan(tmp_path: Path, edits: dict[str, str]) -> tuple[Path, int]:
-    """Write MINIMAL with `edits`; return the path and the line marked `# HERE`."""
-    text = MINIMAL
+def write_plan(tmp_path: Path, edits: dict[str, str], spanish: bool = False) -> tuple[Path, int]:
+    """Write MINIMAL and its texts with `edits`; return the path of the file edited and the line marked `# HERE`."""
+    files = {tmp_path / "plan.yaml": MINIMAL, tmp_path / "texts" / "en.yaml": MINIMAL_TEXTS}
+    if spanish:  # a second locale: edits go to it, so that its problems are compared with the English
+        files[tmp_path / "texts" / "es.yaml"] = MINIMAL_TEXTS
+    (tmp_path / "texts").mkdir(exist_ok=True)
     for old, new in edits.items():
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    path = tmp_path / "plan.yaml"
-    path.write_text(text)
-    return path, next((i for i, line in enumerate(text.splitlines(), 1) if HERE in line), 0)
+        path = next((p for p in reversed(files) if old in files[p]), None)
+        assert path is not None, old
+        files[path] = files[path].replace(old, new, 1)
+    for path, text in files.items():
+        path.write_text(text)
+    marked = next((p for p, t in files.items() if HERE in t), tmp_path / "plan.yaml")
+    return marked, next((i for i, line in enumerate(files[marked].splitlines(), 1) if HERE in line), 0)
 
 
 def test_the_minimal_plan_is_valid(tmp_path):
@@ -307,8 +340,8 @@ def test_the_minimal_plan_is_valid(tmp_path):
 
 @pytest.mark.parametrize("edits, fragment", MALFORMED.values(), ids=MALFORMED.keys())
 def test_malformed_plan_is_rejected_at_its_line(tmp_path, edits, fragment):
-    path, line = write_plan(tmp_path, edits)
+    path, line = write_plan(tmp_path, edits, spanish="placeholder" in fragment or "fills in" in fragment)
     with pytest.raises(FlowsInvalid) as exc:
-        load_plan(path)
+        load_plan(tmp_path / "plan.yaml")
     problems = [str(p) for p in exc.value.problems]
     assert any(p.startswith(f"{path}:{line}: ") and fragment in p for p in problems), problems

@@ -7,7 +7,8 @@ import sys
 import pytest
 
 from bot.app import open_backline
-from bot.conversations.play import case_files, play_file
+from bot.conversations.play import case_files, inputs_for, play_file
+from bot.locales import LOCALES
 from tests.conftest import REPO
 
 FILES = case_files(REPO / "tests" / "conversations")
@@ -20,9 +21,13 @@ async def backline(database_url):
     await backline.store.close()
 
 
+CASES = REPO / "tests" / "conversations"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-async def test_conversations(backline, path):
-    results = await play_file(backline, path)
+async def test_conversations(backline, path, locale):
+    results = await play_file(backline, path, inputs_for(CASES, locale))
     failed = [r.report() for r in results if not r.ok]
     assert not failed, "\n".join(failed)
     for result in results:  # a known issue must still end at least as safely as the case expects
@@ -31,10 +36,12 @@ async def test_conversations(backline, path):
             assert result.outcome is None or clinical.urgency(result.outcome) >= clinical.urgency(result.case.outcome)
 
 
-async def test_people_with_no_red_flag_mostly_reach_coaching(tmp_path):
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_people_with_no_red_flag_mostly_reach_coaching(tmp_path, locale):
     backline = await open_backline(f"sqlite:///{tmp_path / 'bot.db'}")
     try:
-        results = [r for path in FILES for r in await play_file(backline, path) if r.case.kind == "no_flag"]
+        results = [r for path in FILES for r in await play_file(backline, path, inputs_for(CASES, locale))
+                   if r.case.kind == "no_flag"]
     finally:
         await backline.store.close()
     outcomes = [r.outcome for r in results]

@@ -5,6 +5,7 @@ input applied once, every red-flag question shown before it was answered, every 
 sent, and nothing sent twice except what was in flight at a kill (sent, and the process died before
 its mark): at most one message per person being sent at that moment.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,9 +34,12 @@ async def server():
 
 
 def screen_texts(engine) -> dict[str, str]:
-    """"redflags.<state>" -> the text of that red-flag question."""
-    return {f"redflags.{name}": engine.text("en", state.say)
-            for name, state in engine.flows["redflags"].states.items() if state.screens}
+    """ "redflags.<state>" -> the text of that red-flag question."""
+    return {
+        f"redflags.{name}": engine.text("en", state.say)
+        for name, state in engine.flows["redflags"].states.items()
+        if state.screens
+    }
 
 
 class Person:
@@ -93,14 +97,20 @@ async def read(url: str, query) -> list:
 async def doubles(server: BotAPIServer, url: str, user_ids: list[int]) -> int:
     """Messages delivered that no outbox row records as its own: each was sent again after a kill, the
     first send never marked (the in-flight ambiguity)."""
-    marked = {(r.external_id, r.sent_id) for r in await read(url, sa.select(outbox.c.external_id, outbox.c.sent_id))}
+    marked = {
+        (r.external_id, r.sent_id)
+        for r in await read(url, sa.select(outbox.c.external_id, outbox.c.sent_id))
+    }
     return sum(1 for uid in user_ids for m in server.sent(uid) if (str(uid), m["message_id"]) not in marked)
 
 
 async def check(server: BotAPIServer, url: str, engine, crowd: list[Person], in_flight: int) -> dict:
     """The invariants; returns the figures."""
     questions = screen_texts(engine)
-    rows = {r.external_id: r.progress for r in await read(url, sa.select(people.c.external_id, people.c.progress))}
+    rows = {
+        r.external_id: r.progress
+        for r in await read(url, sa.select(people.c.external_id, people.c.progress))
+    }
     unseen = 0
     for person in crowd:
         delivered = [m["text"] for m in server.sent(person.user.id)]
@@ -111,9 +121,15 @@ async def check(server: BotAPIServer, url: str, engine, crowd: list[Person], in_
     pending = await read(url, sa.select(inbox.c.id).where(inbox.c.status == "pending"))
     unsent = await read(url, sa.select(outbox.c.id).where(outbox.c.status == "pending"))
     doubled = await doubles(server, url, [p.user.id for p in crowd])
-    figures = {"people": len(crowd), "finished": sum(p.done for p in crowd), "answered unseen": unseen,
-               "inputs pending": len(pending), "rows unsent": len(unsent), "doubled": doubled,
-               "in flight bound": in_flight}
+    figures = {
+        "people": len(crowd),
+        "finished": sum(p.done for p in crowd),
+        "answered unseen": unseen,
+        "inputs pending": len(pending),
+        "rows unsent": len(unsent),
+        "doubled": doubled,
+        "in flight bound": in_flight,
+    }
     print(f"\ncrash run: {figures}")
     assert unseen == 0, "a red-flag question was recorded as answered without being shown"
     assert all(p.done for p in crowd), "everyone got through the screen, no reply lost"
@@ -131,8 +147,10 @@ async def talk(server, engine, crowd_ids, typed=lambda i: i % 2 == 0, seconds=90
 # -- chosen points ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("point", ["after fetch, before commit", "after commit, before send",
-                                   "during a 429", "between send and mark"])
+@pytest.mark.parametrize(
+    "point",
+    ["after fetch, before commit", "after commit, before send", "during a 429", "between send and mark"],
+)
 async def test_a_kill_at_a_chosen_point_loses_nothing(server, database_url, engine, point):
     bot = BotProcess(server, database_url)
     bot.start()
@@ -150,6 +168,7 @@ async def test_a_kill_at_a_chosen_point_loses_nothing(server, database_url, engi
         def kill(_call=None):
             bot.kill()
             died.set()
+
         if point == "after fetch, before commit":
             server.hook("getUpdates", "after", lambda call: loop.call_soon(kill))
         elif point == "after commit, before send":
@@ -165,7 +184,9 @@ async def test_a_kill_at_a_chosen_point_loses_nothing(server, database_url, engi
         await user.send_text("no")  # nothing came: the person says it again while the bot is down
         bot.start()
         await person.run(time.monotonic() + 120, start=False)
-        await check(server, database_url, engine, [person], in_flight=1 if point == "between send and mark" else 0)
+        await check(
+            server, database_url, engine, [person], in_flight=1 if point == "between send and mark" else 0
+        )
         if point == "after commit, before send":  # the answer said again is not taken for the next question
             state = (await read(database_url, sa.select(people.c.progress)))[0].progress
             assert state["known"].get("redflags.both_legs") in (None, "no")
@@ -201,11 +222,12 @@ async def test_kills_at_random_moments_under_load(server, database_url, engine, 
         figures = await check(server, database_url, engine, crowd, in_flight=kills * 64)
         days = {r.person_id: r.status for r in await read(database_url, sa.select(deliveries))}
         doubled_days = await doubles(server, database_url, enrolled)
-        print(f"{mode}: {kills} kills; plan days sent {sum(1 for s in days.values() if s == 'sent')}/"
-              f"{len(enrolled)}, doubled {doubled_days}; {figures}")
+        print(
+            f"{mode}: {kills} kills; plan days sent {sum(1 for s in days.values() if s == 'sent')}/"
+            f"{len(enrolled)}, doubled {doubled_days}; {figures}"
+        )
         assert all(s == "sent" for s in days.values()) and len(days) == len(enrolled)
         assert doubled_days + figures["doubled"] <= kills * 64
     finally:
         bot.stop()
     assert "Traceback" not in bot.output()
-

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import flows_dir
-from bot.flows.load import FlowsInvalid, load_flowset
+from bot.flows.load import FlowsInvalid, load_flowset, read_flowset
 from bot.flows.model import flow_json_schema
 
 HEAD = "id: sample\nstart: a\nstates:\n"
@@ -215,14 +215,53 @@ def test_a_texts_file_of_the_wrong_shape(tmp_path):
     folder = copy_flows(tmp_path)
     (folder / "texts" / "de.yaml").write_text("triage.welcome:\n  - not a string\n")
     assert any("texts/de.yaml:1: a texts file maps text keys to strings" in p for p in problems_of(folder))
+    (folder / "texts" / "de.yaml").write_text("answer.yes: Ja\n")
+    assert any("texts/de.yaml:1: de.yaml lacks its header: reviewed:" in p for p in problems_of(folder))
+
+
+REVIEWED = 'reviewed: {by: "machine translation, not yet reviewed", on: 2026-12-02}\n'
 
 
 def test_a_second_locale_must_have_every_key(tmp_path):
     folder = copy_flows(tmp_path)
-    (folder / "texts" / "de.yaml").write_text("answer.yes: Ja\n")
+    (folder / "texts" / "de.yaml").write_text(REVIEWED + "answer.yes: Ja\n")
     problems = problems_of(folder)
     assert any("text key 'triage.welcome' is missing from texts/de.yaml" in p for p in problems)
     assert any("texts/de.yaml lacks keys the code uses" in p for p in problems)
+    assert any(p.startswith(f"{folder / 'texts' / 'de.yaml'}:") and "texts/de.yaml lacks keys other locales have: "
+               in p and "triage.welcome (en.yaml:" in p for p in problems)
+
+
+def test_every_locale_has_the_keys_of_the_others_at_their_lines(tmp_path):
+    folder = copy_flows(tmp_path)
+    texts = folder / "texts" / "es.yaml"
+    text = texts.read_text().replace("triage.decline:", "triage.declinar:", 1)
+    texts.write_text(text)
+    line = text.splitlines().index(next(l for l in text.splitlines() if l.startswith("triage.declinar:"))) + 1
+    problems = problems_of(folder)
+    assert any(p.startswith(f"{texts}:") and "texts/es.yaml lacks keys other locales have: triage.decline (en.yaml:"
+               in p for p in problems), problems
+    assert any(p.startswith(f"{folder / 'texts'}/") and "lacks keys other locales have: triage.declinar "
+               f"(es.yaml:{line})" in p for p in problems), problems
+
+
+def test_placeholders_must_match_between_locales(tmp_path):
+    folder = copy_flows(tmp_path)
+    texts = folder / "texts" / "de.yaml"
+    text = texts.read_text().replace("bis {max}.", "bis {maximum}.", 1)
+    texts.write_text(text)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("hint.number:"))
+    assert f"{texts}:{line}: 'hint.number' fills in ['maximum', 'min'], but the English fills in ['max', 'min']" \
+        in problems_of(folder)
+
+
+def test_every_locale_the_bot_speaks_is_complete(tmp_path):
+    folder = copy_flows(tmp_path)
+    (folder / "symptoms" / "de.yaml").unlink()
+    (folder / "replies" / "es.yaml").unlink()
+    problems = problems_of(folder)
+    assert f"{folder / 'symptoms' / 'de.yaml'}:1: locale 'de' has no symptoms file" in problems
+    assert f"{folder / 'replies' / 'es.yaml'}:1: locale 'es' has no replies file" in problems
 
 
 def test_red_flag_table_naming_an_unknown_outcome(tmp_path):
@@ -326,14 +365,35 @@ def test_lint_warns_about_questions_a_literal_reader_answers_wrongly(tmp_path, f
                         "short of breath? Or do you cough up blood?\n", 1)
     texts.write_text(text)
     line = text.splitlines().index("screen.chest_belly: |-") + 1
-    warnings = [str(w) for w in lint(load_flowset(folder))]
+    flowset, _ = read_flowset(folder)
+    warnings = [str(w) for w in lint(flowset)]
     assert warnings == [
         f"{texts}:{line}: red-flag question 'screen.chest_belly' asks 3 questions; one yes must answer it "
         "(make it one question or a list)",
         f"{texts}:{line}: red-flag question 'screen.chest_belly' says 'along with': a sign made to depend on "
         "another is missed by a literal reader"]
     done = subprocess.run([sys.executable, "-m", "bot", "flows", "check", str(folder)], capture_output=True, text=True)
-    assert done.returncode == 0 and f"warning: {texts}:{line}: red-flag question" in done.stdout
+    assert done.returncode == 1 and f"{texts}:{line}: red-flag question" in done.stderr, "the v2 rules are kept"
+
+
+@pytest.mark.parametrize("locale,before,after,phrase", [
+    ("es", "¿Tiene menos de 16 años?", "¿Tiene menos de 16 años? ¿Y va al colegio?", None),
+    ("es", "¿Le está pasando alguna de estas cosas?", "Junto con dolor de pantorrilla, ¿le está pasando alguna de "
+     "estas cosas?", "junto con"),
+    ("de", "Sind Sie jünger als 16 Jahre?", "Sind Sie jünger als 16 Jahre? Gehen Sie zur Schule?", None),
+    ("de", "Passiert Ihnen gerade etwas davon?", "Passiert Ihnen zusammen mit Wadenschmerzen gerade etwas davon?",
+     "zusammen mit"),
+])
+def test_translated_red_flag_questions_keep_the_v2_rules(tmp_path, locale, before, after, phrase):
+    folder = copy_flows(tmp_path)
+    texts = folder / "texts" / f"{locale}.yaml"
+    text = texts.read_text()
+    assert before in text
+    texts.write_text(text.replace(before, after, 1))
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if before in l) - 1
+    problems = problems_of(folder)
+    rule = f"says {phrase!r}" if phrase else "asks 2 questions"
+    assert any(p.startswith(f"{texts}:{line}: red-flag question") and rule in p for p in problems), problems
 
 
 def test_a_flagged_person_reaching_coaching_without_clearance_is_unsafe(tmp_path):

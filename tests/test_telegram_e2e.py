@@ -113,7 +113,8 @@ async def test_pressed_question_is_edited_acknowledged_and_commands_registered(s
     commands = next(c for c in server.calls if c.method == "setMyCommands").params["commands"]
     commands = json.loads(commands) if isinstance(commands, str) else commands
     assert [c["command"] for c in commands] == ["start", "restart", "plan", "pause", "resume", "time", "timezone",
-                                                "progress", "export", "help", "privacy", "stop", "delete"]
+                                                "progress", "export", "language", "help", "privacy", "stop",
+                                                "delete"]
 
 
 async def test_typed_answers_and_unreadable_messages(server, sqlite_url, engine):
@@ -466,3 +467,69 @@ async def test_export_sends_a_pdf_and_a_json_of_ones_own_data(server, database_u
     jsonschema.validate(body, schema())
     assert body["record"]["person"]["external_id"] == "131", "only their own data"
     assert body["record"]["triage_results"][0]["outcome"] == "coaching"
+
+
+async def localised_triage(server, user, engine, locale):
+    """Consent, the screen (No to every red flag), the calf check and enrolment, pressing `locale`'s labels."""
+    t = lambda key: engine.text(locale, key)  # noqa: E731
+    await say(server, user, "/start", expect=t("triage.welcome"))
+    new = await press(server, user, t("triage.agree"))
+    for _ in range(40):
+        last = new[-1]["text"]
+        if last.endswith(t("calf.wall_distance")):
+            new = await say(server, user, "10")
+        elif last.endswith(t("calf.wall_test")):
+            new = await press(server, user, t("calf.wall_hard"))
+        elif last.endswith(t("coaching.offer")):
+            await press(server, user, t("coaching.accept"), expect=t("coaching.ask_time"))
+            await say(server, user, {"es": "a las 8 de la mañana", "de": "8 Uhr morgens"}[locale],
+                      expect=t("coaching.ask_zone"))
+            return await say(server, user, {"es": "Múnich", "de": "München"}[locale])
+        else:
+            new = await press(server, user, t("answer.no"))
+    raise AssertionError("triage did not end")
+
+
+@pytest.mark.parametrize("locale", ["es", "de"])
+async def test_a_person_whose_telegram_is_in_spanish_or_german_is_served_in_it(server, sqlite_url, engine, locale):
+    from datetime import timedelta
+    user = server.user(130 + len(locale) + ord(locale[0]), language_code=f"{locale}-{locale.upper()}")
+    t = lambda key: engine.text(locale, key)  # noqa: E731
+    async with running_bot(server, sqlite_url) as runner:
+        confirmed = await localised_triage(server, user, engine, locale)
+        assert t("coaching.confirmed").split("{")[0] in confirmed[-1]["text"]
+        assert {"es": "08:00 (hora de Berlín)", "de": "08:00 (Zeit in Berlin)"}[locale] in confirmed[-1]["text"]
+        due = await next_due(sqlite_url, user.id)
+        runner.backline.clock = lambda: due + timedelta(minutes=1)
+        assert await runner.deliver_due() == 1
+        day = user.messages()[-1]
+        assert day["text"].startswith({"es": "Día 1 de 42", "de": "Tag 1 von 42"}[locale])
+        assert [b for b, _ in buttons(day)] == [t(f"checkin.{c}") for c in ("done", "skipped", "worse", "symptom")]
+        new = await press(server, user, t("checkin.done"))
+        assert new[-1]["text"] == t("checkin.thanks_done")
+        await say(server, user, "/progress")
+        photo = user.messages()[-1]
+        assert photo["caption"] == t("progress.chart_caption")
+        assert user.messages()[-2]["text"].startswith(t("progress.summary").split("\n")[0])
+    commands = {c.params.get("language_code") or "": c.params["commands"] for c in server.calls
+                if c.method == "setMyCommands"}
+    menu = commands[locale]
+    menu = json.loads(menu) if isinstance(menu, str) else menu
+    assert {c["command"]: c["description"] for c in menu}["language"] == t("command.language")
+    assert {c["command"]: c["description"] for c in menu}["start"] == t("command.start")
+    default = commands[""]
+    default = json.loads(default) if isinstance(default, str) else default
+    assert {c["command"]: c["description"] for c in default}["start"] == engine.text("en", "command.start")
+
+
+async def test_language_changes_the_language_and_asks_the_open_question_again(server, sqlite_url, engine):
+    user = server.user(140)
+    async with running_bot(server, sqlite_url):
+        await say(server, user, "/start")
+        await press(server, user, AGREE, expect=engine.text("en", "screen.cauda"))
+        await say(server, user, "/language", expect=engine.text("en", "language.ask"))
+        new = await press(server, user, "Deutsch", expect=engine.text("de", "screen.cauda"))
+        assert engine.text("de", "language.changed") in new[-1]["text"]
+        assert [b for b, _ in buttons(new[-1])] == ["Ja", "Nein", "Nicht sicher"]
+        new = await say(server, user, "nein", expect=engine.text("de", "screen.both_legs"))
+    assert (await rows(sqlite_url, people, 140))[0].progress["locale"] == "de"

@@ -37,8 +37,8 @@ class Simulator:
     name = "simulator"
 
     def __init__(self, backline: Backline, user: str = "sim", out=sys.stdout, start: datetime | None = None,
-                 files: Path | None = None):
-        self.backline = backline
+                 files: Path | None = None, language: str | None = None):
+        self.backline, self.language = backline, language
         self.files = files  # where pictures and documents are saved (a new temporary folder when first needed)
         self.who = Who(self.name, user)
         self.out = out
@@ -171,5 +171,5 @@ class Simulator:
         if isinstance(item, timedelta):
             await self.advance(item)
         else:
-            await self.runtime.converse(self.who, item)
+            await self.runtime.converse(self.who, item, self.language)
         return True

@@ -8,6 +8,7 @@ import tempfile
 import textwrap
 
 from bot.engine import Document, Message, Outcome, Output, Photo, Press, Refused, Text
+from bot.locales import known
 from bot.runtime import Runtime
 from bot.runtime.rows import output_of
 from bot.service import Backline, Command, Who
@@ -17,8 +18,8 @@ from bot.storage.outbox import SENT, Mark, Row
 class TerminalChat:
     name = "terminal"
 
-    def __init__(self, backline: Backline, user: str | None = None, out=sys.stdout):
-        self.backline = backline
+    def __init__(self, backline: Backline, user: str | None = None, out=sys.stdout, language: str | None = None):
+        self.backline, self.language = backline, language
         self.who = Who(self.name, user or getpass.getuser())
         self.out = out
         self.buttons: list[tuple[str, str | None]] = []
@@ -47,12 +48,14 @@ class TerminalChat:
             if isinstance(item, Photo):
                 with tempfile.NamedTemporaryFile(prefix="backline-", suffix=".png", delete=False) as file:
                     file.write(item.data)
-                print(f"\n{item.caption}\n(picture saved as {file.name})", file=self.out)
+                saved = self.backline.text("terminal.picture", known(self.language), path=file.name)
+                print(f"\n{item.caption}\n{saved}", file=self.out)
             if isinstance(item, Document):
                 suffix = "." + item.filename.rpartition(".")[2]
                 with tempfile.NamedTemporaryFile(prefix="backline-", suffix=suffix, delete=False) as file:
                     file.write(item.data)
-                print(f"\n{item.caption}\n(saved as {file.name})", file=self.out)
+                saved = self.backline.text("terminal.picture", known(self.language), path=file.name)
+                print(f"\n{item.caption}\n{saved}", file=self.out)
 
     def parse(self, line: str):
         line = line.strip()
@@ -64,11 +67,10 @@ class TerminalChat:
         return Text(line)
 
     async def run(self) -> None:
-        print("Backline in the terminal. Type a button's number or your answer; /help lists commands; "
-              "Ctrl-D quits.", file=self.out)
+        print(self.backline.text("terminal.intro", known(self.language)), file=self.out)
         await self.runtime.start()
         try:
-            await self.runtime.converse(self.who, Command("start"))
+            await self.runtime.converse(self.who, Command("start"), self.language)
             while True:
                 try:
                     line = await asyncio.to_thread(input, "\n> ")
@@ -76,6 +78,6 @@ class TerminalChat:
                     print(file=self.out)
                     return
                 if line.strip():
-                    await self.runtime.converse(self.who, self.parse(line))
+                    await self.runtime.converse(self.who, self.parse(line), self.language)
         finally:
             await self.runtime.stop()

@@ -5,9 +5,9 @@ beyond the step's `now`.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
+from bot import locales
 from bot.coaching.chart import progress_png
 from bot.coaching.content import Plan
 from bot.coaching.plan import day_plan, render
@@ -49,7 +49,7 @@ class Coach:
             button = Button(RESCREEN, self.text("plan.rescreen_start", locale))
             return Message(self.text("plan.rescreen", locale), (button,), ref=f"{DAY_REF}{day}", key="plan.rescreen")
         buttons = tuple(Button(c, self.text(f"checkin.{c}", locale)) for c in CHECKINS)
-        return Message(render(day_plan(self.plan, day, profile)), buttons, ref=f"{DAY_REF}{day}", key="plan.day")
+        return Message(render(day_plan(self.plan, day, profile, locale)), buttons, ref=f"{DAY_REF}{day}", key="plan.day")
 
     # commands ---------------------------------------------------------------------------------
     def command(self, turn: Turn, progress: Progress, name: str) -> tuple[Progress, list[Output]]:
@@ -70,7 +70,8 @@ class Coach:
         if name in ("time", "timezone"):
             return self.engine.handle(progress, Interrupt("change_time" if name == "time" else "change_zone"))
         if name == "plan":
-            return progress, [Message(render(day_plan(self.plan, self._today(turn, enrolment), enrolment.profile)))]
+            return progress, [Message(render(day_plan(self.plan, self._today(turn, enrolment), enrolment.profile,
+                                                      locale)))]
         if name == "pause":
             if enrolment.status == "active":
                 records.save_enrolment(turn.conn, person.id, turn.now, status="paused")
@@ -212,6 +213,5 @@ class Coach:
         return []  # the flow thanks them
 
     def _when(self, key: str, locale: str, local: date, at: str, zone: str) -> str:
-        place = zone.rsplit("/", 1)[-1].replace("_", " ")
-        day = datetime.combine(local, datetime.min.time(), ZoneInfo(zone))
-        return self.text(key, locale, date=f"{day:%A} {local.day} {day:%B}", time=at, zone=place)
+        day = locales.day_name(local, locale, self.text("format.date", locale))
+        return self.text(key, locale, date=day, time=at, zone=locales.place(zone, locale))

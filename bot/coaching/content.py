@@ -1,4 +1,5 @@
-"""The shape of content/plan.yaml, and `load_plan`, which rejects bad content at its file:line."""
+"""The shape of content/plan.yaml (the structure) and content/texts/<locale>.yaml (its words, keyed by
+the same ids), and `load_plan`, which rejects bad content at its file:line."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -8,10 +9,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.flows.load import FlowsInvalid, validation_problems
-from bot.flows.model import NAME, YES_NO
+from bot.flows.model import NAME, YES_NO, Reviewed
+from bot.flows.translations import compare
 from bot.sourcefile import Loc, Source, SourceError, load_source
 
 PLAN_PATH = Path(__file__).resolve().parents[2] / "content" / "plan.yaml"
+TEXTS_DIR = "texts"  # beside plan.yaml: one file of words per locale
 WEEKS = 6
 DAYS_PER_WEEK = 7
 DAYS = WEEKS * DAYS_PER_WEEK
@@ -37,13 +40,18 @@ class _Model(BaseModel):
 
 
 class Exercise(_Model):
-    """One exercise: what to do, how much, and why, in a few words each."""
+    """One exercise: how long it takes and what it works on (its words are in the texts)."""
 
-    name: str = Field(min_length=1, max_length=24)
-    dose: str = Field(min_length=1, max_length=56)
-    why: str = Field(min_length=1, max_length=52)
     minutes: float = Field(gt=0, le=5)
     focus: tuple[Focus, ...] = Field(min_length=1)
+
+
+class ExerciseText(_Model):
+    """One exercise in one language: what to do, how much, and why, in a few words each."""
+
+    name: str = Field(min_length=1, max_length=32)
+    dose: str = Field(min_length=1, max_length=72)
+    why: str = Field(min_length=1, max_length=68)
 
 
 class Week(_Model):
@@ -53,8 +61,6 @@ class Week(_Model):
     """
 
     week: int
-    theme: str = Field(min_length=1, max_length=48)
-    note: str | None = Field(None, max_length=220)
     daily: tuple[Id, ...] = Field(min_length=1)
     mobility: tuple[Id, ...] = ()
     mobility_days: tuple[Weekday, ...] = ()
@@ -86,9 +92,7 @@ class Adjustment(_Model):
 class Maintenance(_Model):
     """The weekly message after the six weeks; habits rotate week by week."""
 
-    theme: str = Field(min_length=1, max_length=48)
     exercises: tuple[Id, ...] = Field(min_length=1)
-    checklist: tuple[str, ...] = ()
     habits: tuple[Id, ...] = Field(min_length=1)
     measure: bool = True
 
@@ -165,23 +169,63 @@ class Review(_Model):
     improve_by: float = Field(gt=0, le=10)
 
 
+class WeekText(_Model):
+    """A week's words: its theme, and the note shown on its first day (why this week's work matters)."""
+
+    theme: str = Field(min_length=1, max_length=56)
+    note: str | None = Field(None, max_length=260)
+
+
+class MaintenanceText(_Model):
+    theme: str = Field(min_length=1, max_length=56)
+    checklist: tuple[str, ...] = ()
+
+
+class Format(_Model):
+    """How a day's message is put together; {placeholders} as in the English."""
+
+    day_title: str = Field(description="{day} {days} {week} {theme}")
+    maintenance_title: str = Field(description="{week} {theme}")
+    minutes: str = Field(description="{heading} {minutes}: the title with the day's length")
+    step: str = Field(description="{name} {dose} {why}: one exercise")
+    this_week: str = Field(description="{items}: the maintenance checklist")
+    tip: str = Field(description="{tip}")
+    separator: str = Field("; ", description="between checklist items")
+
+
+class PlanTexts(_Model):
+    """Every sentence of the plan in one language (content/texts/<locale>.yaml)."""
+
+    reviewed: Reviewed
+    format: Format
+    measure_prompt: str = Field(min_length=1, max_length=140)
+    safety: str = Field(min_length=1, max_length=300)
+    exercises: dict[Id, ExerciseText]
+    habits: dict[Id, Annotated[str, Field(min_length=1, max_length=110)]]
+    weeks: dict[WeekNumber, WeekText]
+    maintenance: MaintenanceText
+
+
 class Plan(_Model):
-    """The whole coaching plan."""
+    """The whole coaching plan: its structure, and its words in each language (`texts`, by locale)."""
 
     measure_every: int = Field(ge=1, le=DAYS)
-    measure_prompt: str = Field(min_length=1, max_length=120)
-    safety: str = Field(min_length=1, max_length=260)
     rescreen_after: int = Field(DAYS, ge=1, description="After this day the red-flag screen runs again "
                                                          "before the next plan message")
     limits: Limits
     exercises: dict[Id, Exercise]
-    habits: dict[Id, Annotated[str, Field(min_length=1, max_length=90)]]
+    habits: tuple[Id, ...] = Field(min_length=1, description="Every tip's id; its words are in the texts")
     weeks: tuple[Week, ...]
     adjustments: dict[Id, Adjustment] = {}
     maintenance: Maintenance
     variants: Variants
     adapt: Adapt
     review: Review
+    texts: dict[str, PlanTexts] = {}
+
+    def words(self, locale: str | None) -> PlanTexts:
+        """The plan's words in `locale`, or in English."""
+        return self.texts.get(locale or "en") or self.texts["en"]
 
 
 def load_plan(path: Path = PLAN_PATH) -> Plan:
@@ -205,9 +249,60 @@ def _read(path: Path) -> tuple[Plan | None, list[SourceError]]:
         return None, [exc]
     except ValidationError as exc:
         return None, validation_problems(source, exc)
+    texts, sources, problems = {}, {}, []
+    for file in sorted((Path(path).parent / TEXTS_DIR).glob("*.yaml")):
+        try:
+            sources[file.stem] = load_source(file)
+            texts[file.stem] = PlanTexts.model_validate(sources[file.stem].data)
+        except SourceError as exc:
+            problems.append(exc)
+        except ValidationError as exc:
+            problems += validation_problems(sources[file.stem], exc)
+    if "en" not in texts and not problems:
+        problems.append(SourceError(Path(path).parent / TEXTS_DIR / "en.yaml", 1, "the plan has no English texts"))
+    if problems:
+        return None, problems
+    plan = plan.model_copy(update={"texts": texts})
     problems = [*_check_refs(plan, source), *_check_weeks(plan, source), *_check_adjustments(plan, source),
                 *_check_doses_and_limits(plan, source), *_check_variants(plan, source), *_check_adapt(plan, source)]
+    for locale, words in texts.items():
+        problems += _check_words(plan, words, sources[locale])
+    flat = {locale: _flat(sources[locale].data) for locale in texts}
+    problems += compare({k: _FlatSource(v, flat[k]) for k, v in sources.items()}, flat, "content/texts")
     return plan, problems
+
+
+class _FlatSource(Source):
+    """A texts source whose keys are dotted paths ("exercises.calf_roll.name"), for `compare`."""
+
+    def __init__(self, source: Source, flat: dict[str, str]):
+        super().__init__(source.path, source.data, source.lines)
+        self._paths = {key: tuple(int(p) if p.isdigit() else p for p in key.split(".")) for key in flat}
+
+    def line(self, loc: Loc) -> int:
+        return super().line(self._paths.get(loc[0], loc) if len(loc) == 1 else loc)
+
+
+def _flat(data: object, prefix: str = "") -> dict[str, str]:
+    """Every string of a texts file by its dotted path (the review header left out)."""
+    if isinstance(data, dict):
+        return {k: v for key, value in data.items() if key != "reviewed"
+                for k, v in _flat(value, f"{prefix}{key}.").items()}
+    if isinstance(data, list):
+        return {k: v for i, value in enumerate(data) for k, v in _flat(value, f"{prefix}{i}.").items()}
+    return {prefix.rstrip("."): str(data)} if data is not None else {}
+
+
+def _check_words(plan: Plan, words: PlanTexts, source: Source) -> list[SourceError]:
+    """A language's words name the plan's ids, and its doses give an amount."""
+    problems = [source.error(("exercises", key, "dose"), "dose must give an amount (seconds, reps or sides)")
+                for key, ex in words.exercises.items() if not any(c.isdigit() for c in ex.dose)]
+    for kind, have, known in (("exercise", words.exercises, plan.exercises), ("habit", words.habits, plan.habits),
+                              ("week", words.weeks, [w.week for w in plan.weeks])):
+        problems += [source.error((f"{kind}s", key), f"{kind} {key!r} is not in plan.yaml") for key in have
+                     if key not in known]
+        problems += [source.error((f"{kind}s",), f"no words for {kind} {key!r}") for key in known if key not in have]
+    return problems
 
 
 def _refs(plan: Plan) -> list[tuple[Loc, str, str]]:
@@ -246,8 +341,8 @@ def _check_refs(plan: Plan, source: Source) -> list[SourceError]:
         seen.add((loc[:-1], ref))
     used = {ref for _, _, ref in refs}
     for kind, library in known.items():
-        problems += [source.error((f"{kind}s", key), f"{kind} {key!r} is never used")
-                     for key in library if key not in used]
+        problems += [source.error((f"{kind}s", key if kind == "exercise" else list(library).index(key)),
+                                  f"{kind} {key!r} is never used") for key in library if key not in used]
     return problems
 
 
@@ -295,9 +390,8 @@ def _check_condition(cond: Condition, loc: Loc, source: Source) -> list[SourceEr
 
 
 def _check_doses_and_limits(plan: Plan, source: Source) -> list[SourceError]:
-    """Doses name an amount, and no week's fullest day goes over the limits."""
-    problems = [source.error(("exercises", key, "dose"), "dose must give an amount (seconds, reps or sides)")
-                for key, ex in plan.exercises.items() if not any(c.isdigit() for c in ex.dose)]
+    """No week's fullest day goes over the limits."""
+    problems = []
     for n, week in enumerate(plan.weeks):
         adjustments = [a for a in plan.adjustments.values() if week.week in a.weeks]
         ids = [i for i in week.exercise_ids(True, adjustments) if i in plan.exercises]

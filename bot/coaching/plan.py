@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.coaching.content import DAYS, DAYS_PER_WEEK, VARIANTS, WEEKS, Adjustment, Condition, Plan, Variant
+from bot.coaching.content import (DAYS, DAYS_PER_WEEK, VARIANTS, WEEKS, Adjustment, Condition, Format, Plan, PlanTexts,
+                                  Variant)
 
 Profile = Mapping[str, Any]
 """The calf-check answers as the triage flow stores them; any key may be missing."""
@@ -40,11 +41,12 @@ class DayPlan:
     maintenance: bool
     measure_prompt: str
     safety: str
+    format: Format
 
 
-def day_plan(plan: Plan, day: int, profile: Profile, variant: str = "standard", week: int | None = None,
-             variant_note: bool = False) -> DayPlan:
-    """The plan for `day` (1-based); days after the six weeks give the maintenance message.
+def day_plan(plan: Plan, day: int, profile: Profile, locale: str | None = "en", variant: str = "standard",
+             week: int | None = None, variant_note: bool = False) -> DayPlan:
+    """The plan for `day` (1-based) in `locale`; days after the six weeks give the maintenance message.
 
     `variant` (standard, easier, harder) and `week` (the week whose content to show; default the day's
     own) come from the adaptive planner (`adapt.decide`); `variant_note` shows why the variant changed.
@@ -53,18 +55,20 @@ def day_plan(plan: Plan, day: int, profile: Profile, variant: str = "standard", 
         raise ValueError(f"day must be 1 or more, not {day}")
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}")
+    words = plan.words(locale)
     if day > DAYS:
-        return _maintenance_day(plan, day)
-    return _programme_day(plan, day, profile, variant, week, variant_note)
+        return _maintenance_day(plan, words, day)
+    return _programme_day(plan, words, day, profile, variant, week, variant_note)
 
 
 def render(day: DayPlan) -> str:
-    """The Telegram message: plain text, a few short lines."""
+    """The Telegram message: plain text, a few short lines, put together as the locale's `format` says."""
+    f = day.format
     lines = [day.title, *([day.note] if day.note else [])]
-    lines += [f"• {s.name}: {s.dose.rstrip('.')}. {s.why}" for s in day.exercises]
+    lines += [f.step.format(name=s.name, dose=s.dose.rstrip("."), why=s.why) for s in day.exercises]
     if day.checklist:
-        lines.append("This week: " + "; ".join(day.checklist) + ".")
-    lines += [f"Tip: {tip}" for tip in day.habits]
+        lines.append(f.this_week.format(items=f.separator.join(day.checklist)))
+    lines += [f.tip.format(tip=tip) for tip in day.habits]
     if day.measure:
         lines.append(day.measure_prompt)
     lines.append(day.safety)
@@ -84,52 +88,56 @@ def applies(adjustment: Adjustment, week: int, profile: Profile) -> bool:
     return week in adjustment.weeks and any(matches(c, profile) for c in adjustment.when)
 
 
-def _programme_day(plan: Plan, day: int, profile: Profile, variant: str, week_number: int | None,
-                   variant_note: bool) -> DayPlan:
+def _programme_day(plan: Plan, words: PlanTexts, day: int, profile: Profile, variant: str = "standard",
+                   week_number: int | None = None, variant_note: bool = False) -> DayPlan:
     number, weekday = divmod(day - 1, DAYS_PER_WEEK)
     week = plan.weeks[(week_number - 1) if week_number else number]
+    text = words.weeks[week.week]
     active = [a for a in plan.adjustments.values() if applies(a, week.week, profile)]
     ids = week.exercise_ids(weekday + 1 in week.mobility_days, active)
     changes = getattr(plan.variants, variant, None)
-    steps = _steps(plan, ids) if changes is None else _varied(plan, ids, changes)
+    steps = _steps(plan, words, ids) if changes is None else _varied(plan, words, ids, changes)
     habits = [week.habits[weekday % len(week.habits)], *(h for a in active for h in a.add_habits)]
-    label = f" ({changes.label})" if changes else ""
-    note = changes.note if changes and variant_note else week.note if weekday == 0 and week.week == number + 1 \
+    theme = f"{text.theme} ({changes.label})" if changes else text.theme
+    heading = words.format.day_title.format(day=day, days=DAYS, week=week.week, theme=theme)
+    note = changes.note if changes and variant_note else text.note if weekday == 0 and week.week == number + 1 \
         else None
     return DayPlan(
-        day=day, week=week.week,
-        title=_title(f"Day {day} of {DAYS} · Week {week.week}{label}: {week.theme}", steps),
-        note=note, exercises=steps, habits=_tips(plan, habits), checklist=(),
+        day=day, week=week.week, title=_title(words, heading, steps),
+        note=note, exercises=steps, habits=_tips(words, habits), checklist=(),
         measure=day % plan.measure_every == 0, maintenance=False,
-        measure_prompt=plan.measure_prompt, safety=plan.safety,
+        measure_prompt=words.measure_prompt, safety=words.safety, format=words.format,
     )
 
 
-def _maintenance_day(plan: Plan, day: int) -> DayPlan:
+def _maintenance_day(plan: Plan, words: PlanTexts, day: int) -> DayPlan:
     extra = (day - DAYS - 1) // DAYS_PER_WEEK
     week, m = WEEKS + 1 + extra, plan.maintenance
-    steps = _steps(plan, m.exercises)
+    steps = _steps(plan, words, m.exercises)
+    heading = words.format.maintenance_title.format(week=week, theme=words.maintenance.theme)
     return DayPlan(
-        day=day, week=week, title=_title(f"Week {week} · Maintenance: {m.theme}", steps),
-        note=None, exercises=steps, habits=_tips(plan, [m.habits[extra % len(m.habits)]]), checklist=m.checklist,
-        measure=m.measure, maintenance=True, measure_prompt=plan.measure_prompt, safety=plan.safety,
+        day=day, week=week, title=_title(words, heading, steps), note=None, exercises=steps,
+        habits=_tips(words, [m.habits[extra % len(m.habits)]]), checklist=words.maintenance.checklist,
+        measure=m.measure, maintenance=True, measure_prompt=words.measure_prompt, safety=words.safety,
+        format=words.format,
     )
 
 
-def _varied(plan: Plan, ids: Iterable[str], variant: Variant) -> tuple[Step, ...]:
+def _varied(plan: Plan, words: PlanTexts, ids: Iterable[str], variant: Variant) -> tuple[Step, ...]:
     """The day's exercises in a variant: swapped, at most `max_exercises`, with the variant's doses."""
     swapped = list(dict.fromkeys(variant.swaps.get(i, i) for i in ids))[:variant.max_exercises]
-    return tuple(Step(e.name, variant.doses.get(i, e.dose), e.why, e.focus, e.minutes)
-                 for i, e in ((i, plan.exercises[i]) for i in swapped))
+    return tuple(Step(words.exercises[i].name, variant.doses.get(i, words.exercises[i].dose), words.exercises[i].why,
+                      plan.exercises[i].focus, plan.exercises[i].minutes) for i in swapped)
 
 
-def _steps(plan: Plan, ids: Iterable[str]) -> tuple[Step, ...]:
-    return tuple(Step(e.name, e.dose, e.why, e.focus, e.minutes) for e in (plan.exercises[i] for i in ids))
+def _steps(plan: Plan, words: PlanTexts, ids: Iterable[str]) -> tuple[Step, ...]:
+    return tuple(Step(words.exercises[i].name, words.exercises[i].dose, words.exercises[i].why,
+                      plan.exercises[i].focus, plan.exercises[i].minutes) for i in ids)
 
 
-def _title(heading: str, steps: tuple[Step, ...]) -> str:
-    return f"{heading} (about {round(sum(s.minutes for s in steps))} min)"
+def _title(words: PlanTexts, heading: str, steps: tuple[Step, ...]) -> str:
+    return words.format.minutes.format(heading=heading, minutes=round(sum(s.minutes for s in steps)))
 
 
-def _tips(plan: Plan, habit_ids: Iterable[str]) -> tuple[str, ...]:
-    return tuple(plan.habits[h] for h in dict.fromkeys(habit_ids))
+def _tips(words: PlanTexts, habit_ids: Iterable[str]) -> tuple[str, ...]:
+    return tuple(words.habits[h] for h in dict.fromkeys(habit_ids))

@@ -74,6 +74,28 @@ class CaseFile(_Model):
     cases: list[Case] = Field(min_length=1)
 
 
+class Inputs(_Model):
+    """What the cases type, in another language (conversation-inputs/<locale>.yaml): the same cases then
+    play in it. A text with no letters (numbers, times, emoji) is typed as it is."""
+
+    locale: str = Field(pattern=r"^[a-z]{2}$")
+    texts: dict[str, str] = Field({}, description="English text a step types -> what to type instead")
+    says: dict[str, str] = Field({}, description="English `says` pattern -> the pattern in this language")
+
+    def text(self, english: str) -> str | None:
+        return english if not any(c.isalpha() for c in english) else self.texts.get(english)
+
+
+def load_inputs(path: Path) -> Inputs:
+    """A language's inputs; problems raise SourceError naming the line."""
+    source = load_source(path)
+    try:
+        return Inputs.model_validate(source.data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise source.error(err["loc"], f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from exc
+
+
 def load_cases(path: Path) -> tuple[CaseFile, object]:
     """A case file and its source (for lines); problems raise SourceError naming the line."""
     source = load_source(path)

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.adapters.simulator import Simulator
-from bot.conversations.model import Case, Expect, Step, load_cases
+from bot.conversations.model import Case, Expect, Inputs, Step, load_cases, load_inputs
 from bot.service import Backline
 
 
@@ -22,6 +22,7 @@ class Result:
     problems: list[str] = field(default_factory=list)
     outcome: str | None = None
     flags: list[str] = field(default_factory=list)
+    locale: str = "en"
 
     @property
     def ok(self) -> bool:
@@ -30,7 +31,7 @@ class Result:
 
     def report(self) -> str:
         mark = "ok  " if not self.problems else "KNOWN" if self.ok else "FAIL"
-        head = f"{mark} {self.file}:{self.line} {self.case.name}"
+        head = f"{mark} {self.file}:{self.line} {self.case.name}" + (f" [{self.locale}]" if self.locale != "en" else "")
         why = [f"     known issue: {self.case.known_issue}"] if self.problems and self.case.known_issue else []
         return "\n".join([head] + why + [f"     {p}" for p in self.problems])
 
@@ -52,25 +53,39 @@ class _Sink:
         return items
 
 
-async def play_file(backline: Backline, path: Path) -> list[Result]:
-    """Play every case of one file, each as a new person."""
+def inputs_for(cases: Path, locale: str) -> Inputs | None:
+    """The inputs in `locale` for the cases at `cases` (conversation-inputs/<locale>.yaml beside their folder)."""
+    if locale == "en":
+        return None
+    folder = cases.parent if cases.is_dir() else cases.parent.parent
+    return load_inputs(folder / "conversation-inputs" / f"{locale}.yaml")
+
+
+async def play_file(backline: Backline, path: Path, inputs: Inputs | None = None) -> list[Result]:
+    """Play every case of one file, each as a new person, in English or in the language of `inputs`."""
     cases, source = load_cases(path)
     results = []
     for i, case in enumerate(cases.cases):
-        result = Result(path, source.line(("cases", i)), case)
-        await _play(backline, case, f"{path.stem}-{i}-{id(result)}", result)
+        result = Result(path, source.line(("cases", i)), case, locale=inputs.locale if inputs else "en")
+        await _play(backline, case, f"{path.stem}-{i}-{result.locale}-{id(result)}", result, inputs)
         results.append(result)
     return results
 
 
-async def _play(backline: Backline, case: Case, user: str, result: Result) -> None:
+async def _play(backline: Backline, case: Case, user: str, result: Result, inputs: Inputs | None) -> None:
     sink = _Sink()
     clock = backline.clock
-    sim = Simulator(backline, user, out=sink, start=datetime.fromisoformat(case.start.replace("Z", "+00:00")))
+    sim = Simulator(backline, user, out=sink, start=datetime.fromisoformat(case.start.replace("Z", "+00:00")),
+                    language=result.locale)
     refs: dict[str, str] = {}
     try:
         for n, step in enumerate(case.steps, 1):
             line = step.line()
+            if inputs is not None and "text" in line:
+                line["text"] = inputs.text(step.text)
+                if line["text"] is None:
+                    result.problems.append(f"step {n}: no {inputs.locale} wording for {step.text!r}")
+                    return
             if step.question is not None:
                 if step.question not in refs:
                     result.problems.append(f"step {n}: no earlier question {step.question!r} to press {step.press!r} on")
@@ -87,7 +102,14 @@ async def _play(backline: Backline, case: Case, user: str, result: Result) -> No
                 elif item["type"] == "error":
                     result.problems.append(f"step {n}: the simulator refused the input: {item['message']}")
             if step.expect is not None:
-                result.problems += [f"step {n} ({_describe(step)}): {p}" for p in _differences(step.expect, reply)]
+                says = step.expect.says
+                if inputs is not None and says is not None:
+                    says = inputs.says.get(says)
+                    if says is None:
+                        result.problems.append(f"step {n}: no {inputs.locale} pattern for {step.expect.says!r}")
+                        return
+                expect = step.expect.model_copy(update={"says": says})
+                result.problems += [f"step {n} ({_describe(step)}): {p}" for p in _differences(expect, reply)]
     finally:
         backline.clock = clock
     ended = result.outcome or "none"

@@ -22,7 +22,7 @@ class Progress:
     flags: list[str] = field(default_factory=list)
     outcome: str | None = None
     step: int = 0
-    locale: str = "en"
+    locale: str | None = None  # None until the service picks one for a new person
     last_outcome: str | None = None
     noted: list[str] = field(default_factory=list)
     known: dict[str, str] = field(default_factory=dict)

@@ -1,104 +1,160 @@
-"""Understanding typed replies to questions that offer buttons. It never guesses: unclear is None."""
+"""Understanding typed replies to questions that offer buttons. It never guesses: unclear is None.
+
+The words are data, one file per language (flows/replies/<locale>.yaml, model `Replies`); a `Reading`
+reads with one language's words, and `Readings` with all of them, the person's own first.
+"""
 from __future__ import annotations
 
 import functools
 import re
 import unicodedata
 import zoneinfo
+from collections.abc import Iterable
 
-_YES = {"yes", "y", "yeah", "yea", "yep", "yup", "ya", "yah", "aye", "sure", "correct", "true", "affirmative",
-        "i do", "i have", "it does", "it is", "i am", "definitely", "absolutely", "yes please", "yes i do",
-        "yes i have", "yes it does"}
-_NO = {"no", "n", "nope", "nah", "na", "never", "none", "negative", "i dont", "i havent", "it doesnt", "it isnt",
-       "im not", "not at all", "false", "none of them", "none of those", "none of these", "no never", "nothing",
-       "dont think so", "i dont think so", "i dont have any", "i dont have any of those", "i dont have those",
-       "i dont have that", "i dont have any of these", "not me", "none apply", "none of them apply",
-       "none of those apply", "none of these apply", "nothing like that", "i do not", "i have not", "it does not"}
-# Any of these anywhere means doubt, and doubt counts as yes.
-_NOT_SURE = ("not sure", "unsure", "idk", "dont know", "do not know", "dunno", "maybe", "perhaps",
-             "no idea", "not certain", "uncertain", "possibly", "might", "kind of", "kinda", "sort of", "sorta",
-             "hard to say", "hard to tell", "cant tell", "can not tell", "cannot tell", "cant say", "cannot say",
-             "a little", "a bit", "a tad", "sometimes", "occasionally", "could", "i think", "i guess", "probably",
-             "somewhat", "slightly", "not 100", "not entirely", "not really", "not too sure", "used to",
-             "did last", "last week", "now and then", "on and off", "mostly", "partly", "i suppose", "ish",
-             "not exactly", "not quite", "more or less", "well", "hmm", "hm", "er", "erm", "um", "umm")
-_LEAD_YES = {"yes", "yeah", "yep", "yup", "y", "ya", "aye", "sure"}
-_LEAD_NO = {"no", "nope", "nah", "n", "na", "never", "none", "nothing"}
-# What may follow a leading "no" for it still to be a plain no.
-_NO_FILLER = {"no", "nope", "nah", "never", "not", "at", "all", "none", "nothing", "thanks", "thank", "you", "i",
-              "dont", "havent", "it", "doesnt", "isnt", "im", "way", "definitely", "ever", "before", "of", "those",
-              "these", "that", "them", "any", "anything", "like", "to", "me", "for", "either", "neither", "nor",
-              "apply", "applies", "here", "thankfully", "luckily", "fortunately", "sorry", "ok", "okay", "nada",
-              "whatsoever", "so", "far", "happily", "the", "above", "cheers", "mate", "really", "didnt", "wasnt",
-              "arent", "hasnt", "none", "nothing"}
-# After a leading "no", these take it back ("no, I do have it", "nope, I do"): a contradiction is doubt.
-_TAKE_BACK = {"do", "does", "did", "have", "has", "had", "am", "is", "was", "are", "were", "yes", "yeah", "yep",
-              "actually", "but", "though", "except", "although", "apart", "wait", "hang", "sometimes", "get",
-              "got", "feel", "felt", "can", "cant"}
+from bot.flows.model import Replies
+
+_CLOCK = re.compile(r"^(?:(\D*?)\s+)?(\d{1,2})(?::(\d{2}))?\s*(\D*)$")
 # Emoji read as answers, before normalising drops them.
-_EMOJI = {"👍": " yes ", "✅": " yes ", "✔": " yes ", "☑": " yes ", "👌": " yes ", "👎": " no ", "❌": " no ",
-          "✖": " no ", "🚫": " no ", "🤷": " not sure ", "🤔": " not sure "}
-_NEGATED = {"not", "never", "nt"}  # "have not", "did never": the verb stays a no
-# Pointing at a sign of a list question ("only the first one") is a yes to the question.
-_POINTING = ("first one", "second one", "third one", "fourth one", "fifth one", "last one", "the first",
-             "the second", "the third", "the fourth", "the last", "one of them", "one of those", "one of these",
-             "some of them", "some of those", "all of them", "all of those", "all of these", "that one",
-             "only one", "just one", "a couple", "two of them", "two of those", "more than one")
-# Taking back an earlier answer ("I meant yes to the last one", "I pressed the wrong button").
-_CORRECTION = ("meant yes", "meant to say yes", "meant to press yes", "meant to tap yes", "wrong button",
-               "pressed the wrong", "tapped the wrong", "pressed no by mistake", "tapped no by mistake",
-               "by mistake", "change my answer", "changed my mind", "previous question", "last question",
-               "earlier question", "question before", "i was wrong", "that was wrong", "should have said yes",
-               "should be yes", "actually yes to")
+_EMOJI = {"👍": "yes", "✅": "yes", "✔": "yes", "☑": "yes", "👌": "yes", "👎": "no", "❌": "no",
+          "✖": "no", "🚫": "no", "🤷": "not_sure", "🤔": "not_sure"}
 
 
 def normalize(text: str) -> str:
     """Lower case, accents and emoji dropped, apostrophes removed, punctuation to spaces."""
-    text = unicodedata.normalize("NFKD", text.casefold())
+    text = unicodedata.normalize("NFKD", text.casefold().replace("ß", "ss"))
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"['’`]", "", text).replace("&", " and ")
     text = re.sub(r"[^\w\s.,]|_", " ", text)
     return " ".join(re.sub(r"(?<!\d)[.,]|[.,](?!\d)", " ", text).split())
 
 
-def yes_no(text: str) -> str | None:
-    """'yes', 'no' or 'not_sure' when the reply clearly says so; doubt anywhere means not_sure.
+def _words(items: Iterable[str]) -> frozenset[str]:
+    return frozenset(normalize(i) for i in items)
 
-    Only a clear no is no: a leading no followed by nothing but filler. A no that is taken back
-    ("no, I do have it"), a yes with a no in it, or any hedge is doubt, which counts as yes.
-    """
-    for emoji, word in _EMOJI.items():
-        text = text.replace(emoji, word)
-    words = normalize(text)
-    if not words:
-        return None
-    padded = f" {words} "
-    if any(f" {p} " in padded for p in _NOT_SURE):
-        return "not_sure"
-    if words in _YES:
-        return "yes"
-    if words in _NO:
-        return "no"
-    if any(f" {p} " in padded for p in _POINTING) and not padded.startswith((" no ", " none ")):
-        return "yes"
-    first, *rest = words.split()
-    if first in _LEAD_YES:
-        return "not_sure" if _LEAD_NO & set(rest) or " not " in padded else "yes"
-    if first in _LEAD_NO:
-        kept = [w for i, w in enumerate(rest) if not (w in _TAKE_BACK and rest[i + 1:i + 2] and
-                                                       rest[i + 1] in _NEGATED)]
-        kept = [w for i, w in enumerate(kept) if not (w in _NEGATED and i and kept[i - 1] in _TAKE_BACK)]
-        if _TAKE_BACK & set(kept) or _LEAD_YES & set(kept):
+
+class Reading:
+    """Typed answers read with one language's words."""
+
+    def __init__(self, replies: Replies):
+        self.locale = replies.locale
+        self.yes, self.no, self.not_sure = _words(replies.yes), _words(replies.no), _words(replies.not_sure)
+        self.lead_yes, self.lead_no = _words(replies.lead_yes), _words(replies.lead_no)
+        self.no_filler, self.take_back = _words(replies.no_filler), _words(replies.take_back)
+        self.negated, self.ages = _words(replies.negated), _words(replies.ages)
+        self.pointing, self.corrections = _words(replies.pointing), _words(replies.corrections)
+        self.emoji = {e: normalize({"yes": replies.lead_yes, "no": replies.lead_no,
+                                    "not_sure": replies.not_sure}[a][0]) for e, a in _EMOJI.items()}
+        units = "|".join(re.escape(u) for u in sorted(_words(replies.units), key=len, reverse=True))
+        self._number = re.compile(rf"^(-?\d+(?:[.,]\d+)?)\s*(?:{units})?$")
+        self.hours, self.at = _words(replies.hours), _words(replies.at)
+        self._halves = {w: "am" for w in _words(replies.morning)} | {w: "pm" for w in _words(replies.afternoon)}
+        self.cities = {normalize(k): v for k, v in replies.cities.items()}
+
+    def yes_no(self, text: str) -> str | None:
+        """'yes', 'no' or 'not_sure' when the reply clearly says so; doubt anywhere means not_sure.
+
+        Only a clear no is no: a leading no followed by nothing but filler. A no that is taken back
+        ("no, I do have it"), a yes with a no in it, or any hedge is doubt, which counts as yes.
+        """
+        for emoji, word in self.emoji.items():
+            text = text.replace(emoji, f" {word} ")
+        words = normalize(text)
+        if not words:
+            return None
+        padded = f" {words} "
+        if any(f" {p} " in padded for p in self.not_sure):
             return "not_sure"
-        if all(w in _NO_FILLER or w.isdigit() or w in ("years", "old", "yo") for w in kept):
-            return "no"  # "no, I'm 41" states a fact; a number alone takes nothing back
-    return None
+        if words in self.yes:
+            return "yes"
+        if words in self.no:
+            return "no"
+        if any(f" {p} " in padded for p in self.pointing) and words.split()[0] not in self.lead_no:
+            return "yes"
+        first, *rest = words.split()
+        if first in self.lead_yes:
+            return "not_sure" if self.lead_no & set(rest) or self.negated & set(rest) else "yes"
+        if first in self.lead_no:
+            kept = [w for i, w in enumerate(rest) if not (w in self.take_back and rest[i + 1:i + 2] and
+                                                           rest[i + 1] in self.negated)]
+            kept = [w for i, w in enumerate(kept) if not (w in self.negated and i and kept[i - 1] in self.take_back)]
+            if self.take_back & set(kept) or self.lead_yes & set(kept):
+                return "not_sure"
+            if all(w in self.no_filler or w.isdigit() or w in self.ages for w in kept):
+                return "no"  # "no, I'm 41" states a fact; a number alone takes nothing back
+        return None
+
+    def corrects(self, text: str) -> bool:
+        """Whether the reply takes back an earlier answer rather than answering the question asked."""
+        padded = f" {normalize(text)} "
+        return any(f" {p} " in padded for p in self.corrections)
+
+    def number(self, text: str, low: float, high: float) -> float | int | None:
+        """The number typed, within [low, high]; a unit of centimetres is allowed."""
+        plain = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+        match = self._number.match(" ".join(plain.split()))
+        if not match:
+            return None
+        value = float(match.group(1).replace(",", "."))
+        if not low <= value <= high:
+            return None
+        return int(value) if value.is_integer() else value
+
+    def clock_time(self, text: str) -> str | None:
+        """'HH:MM' for replies such as 7, 07:30, 7.30pm, 19h30, 18 Uhr, 6 de la tarde; None otherwise."""
+        clean = re.sub(r"(\d)\s*[.:h]\s*(\d{2})(?!\d)", r"\1:\2", text.casefold().strip())
+        match = _CLOCK.match(clean)
+        if not match or normalize(match.group(1) or "") not in self.at | {""}:
+            return None
+        hour, minute, rest = int(match.group(2)), int(match.group(3) or 0), normalize(match.group(4))
+        for word in sorted(self.hours, key=len, reverse=True):
+            if rest == word or rest.startswith(f"{word} "):
+                rest = rest[len(word):].strip()
+                break
+        if rest and rest not in self._halves:
+            return None
+        half = self._halves.get(rest)
+        if half:
+            if not 1 <= hour <= 12:
+                return None
+            hour = hour % 12 + (12 if half == "pm" else 0)
+        if hour > 23 or minute > 59:
+            return None
+        return f"{hour:02d}:{minute:02d}"
+
+    def time_zone(self, text: str) -> str | None:
+        """The IANA zone a reply names: a zone name, its city in this language, or a listed place."""
+        key = normalize(text.replace("_", " ").replace("/", " "))
+        return time_zone(text) or _localised_zones(self.locale).get(key) or self.cities.get(key)
 
 
-def corrects(text: str) -> bool:
-    """Whether the reply takes back an earlier answer rather than answering the question asked."""
-    padded = f" {normalize(text)} "
-    return any(f" {p} " in padded for p in _CORRECTION)
+class Readings:
+    """Every language's reading; the person's language first, the others where it finds nothing."""
+
+    def __init__(self, replies: Iterable[Replies]):
+        self.by_locale = {r.locale: Reading(r) for r in replies}
+
+    def _order(self, locale: str) -> list[Reading]:
+        first = self.by_locale.get(locale) or self.by_locale.get("en")
+        return [first] + [r for r in self.by_locale.values() if r is not first] if first else []
+
+    def yes_no(self, text: str, locale: str) -> str | None:
+        """Doubt in any language is doubt; otherwise the first language that reads an answer decides."""
+        found = [r.yes_no(text) for r in self._order(locale)]
+        if "not_sure" in found:
+            return "not_sure"
+        return next((f for f in found if f is not None), None)
+
+    def corrects(self, text: str, locale: str) -> bool:
+        return any(r.corrects(text) for r in self._order(locale))
+
+    def number(self, text: str, low: float, high: float, locale: str) -> float | int | None:
+        return next((v for r in self._order(locale) if (v := r.number(text, low, high)) is not None), None)
+
+    def clock_time(self, text: str, locale: str) -> str | None:
+        return next((v for r in self._order(locale) if (v := r.clock_time(text)) is not None), None)
+
+    def time_zone(self, text: str, locale: str) -> str | None:
+        return next((v for r in self._order(locale) if (v := r.time_zone(text)) is not None), time_zone(text))
 
 
 def choice(text: str, labels: list[str]) -> int | None:
@@ -110,36 +166,15 @@ def choice(text: str, labels: list[str]) -> int | None:
     return matches[0] if len(matches) == 1 else None
 
 
-_NUMBER = re.compile(r"^(-?\d+(?:[.,]\d+)?)\s*(?:cm|centimet(?:er|re)s?|cms)?$")
-
-
-def number(text: str, low: float, high: float) -> float | int | None:
-    """The number typed, within [low, high]; a unit of cm is allowed."""
-    match = _NUMBER.match(" ".join(text.casefold().split()))
-    if not match:
-        return None
-    value = float(match.group(1).replace(",", "."))
-    if not low <= value <= high:
-        return None
-    return int(value) if value.is_integer() else value
-
-
-_CLOCK = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a m|p m)?$")
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 def clock_time(text: str) -> str | None:
-    """'HH:MM' for replies such as 7, 07:30, 7.30pm, 19h30; None if it isn't a time of day."""
-    match = _CLOCK.match(" ".join(text.casefold().replace(".", ":").split()).replace(": ", ":"))
-    if not match:
+    """'HH:MM' for a time written as H:MM or HH:MM (the form of a flow's choices); None otherwise."""
+    match = _HHMM.match(text.strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
         return None
-    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), (match.group(3) or "").replace(" ", "")
-    if half:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if half == "pm" else 0)
-    if hour > 23 or minute > 59:
-        return None
-    return f"{hour:02d}:{minute:02d}"
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
 @functools.cache
@@ -152,10 +187,28 @@ def _zones() -> dict[str, str]:
         keys[normalize(name.replace("_", " ").replace("/", " "))] = name
         cities.setdefault(normalize(name.rsplit("/", 1)[-1].replace("_", " ")), []).append(name)
     for city, found in cities.items():
-        canonical = [z for z in found if not z.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))]
+        canonical = [z for z in found if not _legacy(z)]
         if len(canonical) == 1:
             keys.setdefault(city, canonical[0])
     return keys
+
+
+def _legacy(zone: str) -> bool:
+    return zone.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
+
+
+@functools.cache
+def _localised_zones(locale: str) -> dict[str, str]:
+    """Zone cities as `locale` names them (Babel): "londres" -> Europe/London in Spanish."""
+    from bot.locales import place
+
+    found: dict[str, list[str]] = {}
+    for zone in sorted(z for z in zoneinfo.available_timezones() if "/" in z and not _legacy(z)):
+        found.setdefault(normalize(place(zone, locale)), []).append(zone)
+    own = {city: [z for z in zones if normalize(z.rsplit("/", 1)[-1].replace("_", " ")) == normalize(place(z, "en"))]
+           for city, zones in found.items()}  # a link (Europe/Belfast) is named after the zone it follows
+    return {city: (zones if len(zones) == 1 else own[city])[0] for city, zones in found.items()
+            if len(zones) == 1 or len(own[city]) == 1}
 
 
 @functools.cache

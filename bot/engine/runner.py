@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from transitions import Machine
 
+from bot import locales
 from bot.engine import replies
 from bot.engine.events import (Action, Answered, Button, Event, Interrupt, Message, Outcome, Output, Press,
                                Refused, Repeat, Start, Text)
@@ -69,6 +70,7 @@ class Engine:
         self._recheck = alerts.flow if alerts else None
         self._screen = alerts.screen if alerts else None
         self.recogniser = Recogniser(flowset.vocabularies.values()) if flowset.vocabularies else None
+        self.readings = replies.Readings(flowset.replies.values())
         self._asks_flag = {flag: f"{self._screen}.{name}" for name, state in
                            (self.flows[self._screen].states.items() if self._screen else ())
                            for flag in state.screens}
@@ -98,7 +100,7 @@ class Engine:
 
     def text(self, locale: str, key: str, **values: object) -> str:
         """The text for `key` in `locale` (English if that locale lacks it), with {values} filled in."""
-        texts = self.flowset.texts.get(locale) or self.flowset.texts["en"]
+        texts = self.flowset.texts.get(locale or "en") or self.flowset.texts["en"]
         template = texts.get(key) or self.flowset.texts["en"][key]
         return template.format(**values) if values else template
 
@@ -217,7 +219,7 @@ class Engine:
         asked = self._asked.get(key)
         if asked is None:
             buttons = tuple(Button(a.id, self._label(p, a)) for a in state.options) + tuple(
-                Button(f"c{i}", _choice_label(state, c)) for i, c in enumerate(state.choices))
+                Button(f"c{i}", _choice_label(state, c, p.locale)) for i, c in enumerate(state.choices))
             asked = self._asked[key] = (self.text(p.locale, state.say), buttons)
         text = asked[0]
         if state.fill:  # filled per person, so never cached
@@ -239,9 +241,10 @@ class Engine:
             self._answer(p, state, option, option.id, self._label(p, option), out)
         elif state.ask == "number":
             unit = f" {self.text(p.locale, state.unit)}" if state.unit else ""
-            self._answer(p, state, None, replies.number(picked, state.min, state.max), f"{picked}{unit}", out)
+            number = self.readings.number(picked, state.min, state.max, p.locale or "en")
+            self._answer(p, state, None, number, f"{picked}{unit}", out)
         else:
-            self._answer(p, state, None, picked, _choice_label(state, picked), out)
+            self._answer(p, state, None, picked, _choice_label(state, picked, p.locale), out)
 
     def _late(self, p: Progress, press: Press, out: list[Output]) -> None:
         """A press on an earlier question: a yes or "not sure" to a red-flag question is applied
@@ -259,7 +262,8 @@ class Engine:
         if mentions.positive:  # a sign described is never taken as an answer to another question
             self._note(p, set(mentions.positive), out)
             return
-        last = self._last_no(p) if replies.corrects(text) else None
+        read = self.readings
+        last = self._last_no(p) if read.corrects(text, p.locale) else None
         if last is not None:  # "I meant yes to the last one"
             out.append(self.say(p.locale, "screen.late"))
             self._note(p, set(last.screens), out)
@@ -278,7 +282,7 @@ class Engine:
         if mentions:  # in the screen: the words that name a sign are no answer; read what is left
             text = self.recogniser.remainder(text)
         if state.ask == "yes_no":
-            found = replies.yes_no(text)
+            found = read.yes_no(text, p.locale)
             option = next((a for a in state.options if a.id == found), None)
         elif state.ask == "choice":
             index = replies.choice(text, [self._label(p, a) for a in state.options])
@@ -293,11 +297,11 @@ class Engine:
             return
         value: object = None
         if state.ask == "number":
-            value = replies.number(text, state.min, state.max)
+            value = read.number(text, state.min, state.max, p.locale)
         elif state.ask == "time":
-            value = replies.clock_time(text)
+            value = read.clock_time(text, p.locale)
         elif state.ask == "timezone":
-            value = replies.time_zone(text)
+            value = read.time_zone(text, p.locale)
         elif state.ask == "text" and text.strip():
             value = text.strip()
         if value is None and state.otherwise:
@@ -311,7 +315,7 @@ class Engine:
             out += [Message(hint, key=f"hint.{state.ask}"), self._question(p, state)]
             return
         unit = f" {self.text(p.locale, state.unit)}" if state.unit else ""
-        label = _choice_label(state, value) if state.ask == "timezone" else f"{value}{unit}"
+        label = _choice_label(state, value, p.locale) if state.ask == "timezone" else f"{value}{unit}"
         self._answer(p, state, None, value, label, out)
 
     def _at(self, where: str) -> State | None:
@@ -346,6 +350,8 @@ class Engine:
             p.answers[state.store] = value
         if option is not None:
             self._record(p, state, option)
+            if option.locale:
+                p.locale = option.locale
             if option.action:
                 out.append(Action(option.action, dict(p.answers)))
         self._fire(p, _trigger(option.id) if option else ADVANCE)
@@ -361,9 +367,9 @@ class Engine:
             p.flags += [f for f in reported if f not in p.flags]
 
 
-def _choice_label(state: State, value: str) -> str:
-    """A time as written; a time zone by its place ("Europe/New_York" -> "New York")."""
-    return value.rsplit("/", 1)[-1].replace("_", " ") if state.ask == "timezone" else value
+def _choice_label(state: State, value: str, locale: str) -> str:
+    """A time as written; a time zone by its place in the person's language ("Europe/London" -> "Londres")."""
+    return locales.place(value, locale) if state.ask == "timezone" else value
 
 
 def _picked(state: State, answer: str) -> str | None:

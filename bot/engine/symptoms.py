@@ -5,8 +5,9 @@ normalised (`replies.normalize`) and every word is stemmed with that language's 
 A phrase matches when its words occur in order with at most `GAP` other words between them. A
 word ending in `*` matches as a prefix, `{n}` matches any number and `{name}` any word of the
 vocabulary's word class `name` (such as {body} or {pain}). A misspelt word matches
-within a small edit distance (rapidfuzz), but only when it is not itself a common word of that
-language (wordfreq), so "fewer" never reads as "fever" nor "seeing" as "peeing". A negation
+within a small edit distance (rapidfuzz), but only when it is not itself a common word of any
+language the vocabularies cover (wordfreq), so "fewer" never reads as "fever", "seeing" as "peeing",
+nor the German "wollen" as "swollen". A negation
 shortly before a match, with no contrast word between ("no fever but..."), makes it a denied
 mention: denied signs are re-checked rather than dropped. A sign said of someone else ("my dad
 had a heart attack", with no word for oneself between) and one overlapping an everyday idiom ("on
@@ -15,6 +16,7 @@ pins and needles waiting for my results", "12 cm") are not the person's. Every v
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from bot.flows.model import Vocabulary
 GAP = 2  # other words allowed between two words of a phrase
 NEGATION_REACH = 3  # words before a match that a negation reaches across
 COMMON = 3.0  # zipf frequency from which a word is a real word, never a typo
+FOREIGN = 1.0  # below this a word is no word of a language (unless a typo: then it is rare everywhere)
 UNSPECIFIC = "*"
 _LANGUAGES = {"en": "english", "es": "spanish", "de": "german"}
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
@@ -71,8 +74,9 @@ class _Phrase:
 class _Language:
     """One vocabulary compiled: its phrases, and which phrase words each message word matches."""
 
-    def __init__(self, vocabulary: Vocabulary):
+    def __init__(self, vocabulary: Vocabulary, languages: tuple[str, ...] = ()):
         self.locale = vocabulary.locale
+        self._common_in = languages or (vocabulary.locale,)  # a real word in any of these is never a typo
         self._stemmer = snowballstemmer.stemmer(_LANGUAGES.get(vocabulary.locale, "english"))
         self.negations = frozenset(normalize(w) for w in vocabulary.negations)
         self.contrasts = frozenset(normalize(w) for w in vocabulary.contrasts)
@@ -86,12 +90,19 @@ class _Language:
         members = [w for forms in self._classes.values() for form in forms for w in form]
         words = {w for p in self.phrases for w in p.words if not w.number and not w.cls} | set(members)
         self._stems = {w.stem for w in words if not w.prefix}
+        self._texts = {w.text for w in words}
         self._prefixes = sorted({w.text for w in words if w.prefix})
         self._long = sorted({w.text for w in words if not w.prefix and len(w.text) >= 5})
         self.starting: dict[str, list[_Phrase]] = {}  # phrases by the key of their first word
         for phrase in self.phrases:
             self.starting.setdefault(_key(phrase.words[0]), []).append(phrase)
         self.matches = functools.lru_cache(maxsize=50_000)(self._matches)
+
+    def _foreign(self, token: str) -> bool:
+        """A common word of another language that is no word of this one ("sides" is not Spanish for
+        "sida"): this language's stems and typos are not tried on it."""
+        return len(self._common_in) > 1 and zipf(token, self.locale) < FOREIGN \
+            and any(zipf(token, lang) >= COMMON for lang in self._common_in if lang != self.locale)
 
     def stem(self, word: str) -> str:
         return self._stemmer.stemWord(word)
@@ -116,9 +127,11 @@ class _Language:
             return _END
         if _NUMBER.match(token):
             return frozenset({"#"} | ({token} & self._stems))
+        if token not in self._texts and self._foreign(token):
+            return frozenset()  # no stem or typo of this language's words, only the words themselves
         found = {s for s in (self.stem(token),) if s in self._stems}
         found |= {f"{p}*" for p in self._prefixes if token.startswith(p)}
-        if len(token) >= 5 and wordfreq.zipf_frequency(token, self.locale, wordlist="small") < COMMON:
+        if len(token) >= 5 and all(zipf(token, lang) < COMMON for lang in self._common_in):
             for text, _, _ in extract(token, self._long, scorer=OSA.distance,
                                       score_cutoff=_allowed(token), limit=3):
                 found.add(self.stem(text))
@@ -130,6 +143,22 @@ class _Language:
 
 
 _END = frozenset({BOUNDARY})
+
+
+@functools.cache
+def _frequencies(locale: str) -> dict[str, float]:
+    """wordfreq's zipf frequencies of `locale`, by the normalised word ("tendón" is "tendon")."""
+    out: dict[str, float] = {}
+    for word, frequency in wordfreq.get_frequency_dict(locale, wordlist="small").items():
+        key, value = normalize(word), math.log10(frequency) + 9
+        if value > out.get(key, 0.0):
+            out[key] = value
+    return out
+
+
+def zipf(token: str, locale: str) -> float:
+    """How common a normalised word is in `locale` (zipf scale: 3 is about once per million words)."""
+    return _frequencies(locale).get(token, 0.0)
 
 
 def _allowed(token: str) -> int:
@@ -147,7 +176,14 @@ class Recogniser:
     """Reads messages against every vocabulary; pure, and cached per word."""
 
     def __init__(self, vocabularies: Iterable[Vocabulary]):
-        self._languages = [_Language(v) for v in vocabularies]
+        vocabularies = list(vocabularies)
+        locales = tuple(v.locale for v in vocabularies)
+        self._languages = [_Language(v, locales) for v in vocabularies]
+        for language in self._languages:  # another language's words for others or a negation, unless a real word here
+            foreign = [other for other in self._languages if other is not language]
+            for name in ("negations", "contrasts", "others", "selves"):
+                borrowed = {w for other in foreign for w in getattr(other, name) if zipf(w, language.locale) < COMMON}
+                setattr(language, name, getattr(language, name) | borrowed)
 
     def read(self, text: str) -> Mentions:
         positive: set[str] = set()
@@ -166,17 +202,18 @@ class Recogniser:
         return " ".join(t for i, t in enumerate(tokens) if i not in drop and t != BOUNDARY)
 
     def _scan(self, tokens: list[str]) -> Iterable[tuple[str, list[int], bool]]:
-        """(flag, positions, denied) for every phrase match in the normalised `tokens`."""
+        """(flag, positions, denied) for every phrase match in the normalised `tokens`; an idiom of any
+        language drops the matches it overlaps in every language."""
+        found = []
         for language in self._languages:
             keys = [language.matches(t) for t in tokens]
-            found = []
             for start, key in ((i, k) for i, ks in enumerate(keys) for k in ks):
                 for phrase in language.starting.get(key, ()):
                     positions = _positions(phrase, keys, start)
                     if positions and not _of_someone_else(language, tokens, start):
                         found.append((phrase.flag, positions, _denied(language, tokens, start)))
-            idioms = set().union(*(p for flag, p, _ in found if flag == IDIOM))
-            yield from (m for m in found if m[0] == IDIOM or not idioms & set(m[1]))
+        idioms = set().union(*(p for flag, p, _ in found if flag == IDIOM))
+        yield from (m for m in found if m[0] == IDIOM or not idioms & set(m[1]))
 
 
 def _tokens(text: str) -> list[str]:

@@ -8,7 +8,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bot.clinical import load_clinical
-from bot.flows.model import Alerts, Flow, FlowSet, QuestionRules, Vocabulary
+from bot.flows.model import Alerts, Flow, FlowSet, QuestionRules, Replies, Reviewed, Vocabulary
 from bot.flows.validation import check
 from bot.sourcefile import Source, SourceError, load_source
 
@@ -16,6 +16,8 @@ CLINICAL_FILE = "red-flags.yaml"
 ALERTS_FILE = "alerts.yaml"
 TEXTS_DIR = "texts"
 SYMPTOMS_DIR = "symptoms"
+REPLIES_DIR = "replies"
+REVIEWED = "reviewed"
 RULES_FILE = "question-rules.yaml"
 M = TypeVar("M", bound=BaseModel)
 
@@ -28,12 +30,13 @@ class FlowsInvalid(Exception):
         self.problems = problems
 
 
-def validation_problems(source: Source, exc: ValidationError) -> list[SourceError]:
-    """Turn pydantic errors into `file:line` problems."""
+def validation_problems(source: Source, exc: ValidationError, at: tuple = ()) -> list[SourceError]:
+    """Turn pydantic errors into `file:line` problems (`at`: where the validated value sits in the file)."""
     out = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "file"
-        out.append(source.error(err["loc"], f"{where}: {err['msg']}"))
+        loc = at + tuple(err["loc"])
+        where = ".".join(str(p) for p in loc) or "file"
+        out.append(source.error(loc, f"{where}: {err['msg']}"))
     return out
 
 
@@ -57,12 +60,10 @@ def read_flowset(path: Path, base: Path | None = None) -> tuple[FlowSet | None, 
         except SourceError as exc:
             problems.append(exc)
             continue
-        if not isinstance(source.data, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in source.data.items()
-        ):
-            problems.append(source.error((), "a texts file maps text keys to strings"))
+        texts = read_texts(source, problems)
+        if texts is None:
             continue
-        flowset.texts[file.stem] = source.data
+        flowset.texts[file.stem], flowset.reviews[file.stem] = texts
         flowset.text_sources[file.stem] = source
     if not flowset.texts:
         problems.append(SourceError(folder / TEXTS_DIR, 1, "no texts file (expected texts/en.yaml)"))
@@ -73,8 +74,13 @@ def read_flowset(path: Path, base: Path | None = None) -> tuple[FlowSet | None, 
         if vocabulary is not None:
             flowset.vocabularies[vocabulary.locale] = vocabulary
             flowset.vocabulary_sources[vocabulary.locale] = source
+    for file in sorted((folder / REPLIES_DIR).glob("*.yaml")):
+        replies, source = _parse(file, Replies, problems)
+        if replies is not None:
+            flowset.replies[replies.locale] = replies
+            flowset.replies_sources[replies.locale] = source
     if (folder / RULES_FILE).exists():
-        rules, _ = _parse(folder / RULES_FILE, QuestionRules, problems)
+        rules, flowset.rules_source = _parse(folder / RULES_FILE, QuestionRules, problems)
         flowset.question_rules = rules.root if rules is not None else {}
     files = [f for f in sorted(folder.glob("*.yaml")) if f.name not in (CLINICAL_FILE, ALERTS_FILE, RULES_FILE)]
     if not path.is_dir():  # the given file first, so that it replaces its namesake in `base`
@@ -91,6 +97,25 @@ def read_flowset(path: Path, base: Path | None = None) -> tuple[FlowSet | None, 
         flowset.flows[flow.id] = flow
         flowset.sources[flow.id] = source
     return flowset, problems
+
+
+def read_texts(source: Source, problems: list[SourceError]) -> tuple[dict[str, str], Reviewed] | None:
+    """A texts file's keys and strings, and its `reviewed` header; None (with problems) if malformed."""
+    data = source.data
+    if not isinstance(data, dict) or not all(isinstance(k, str) and (isinstance(v, str) or k == REVIEWED)
+                                             for k, v in data.items()):
+        problems.append(source.error((), "a texts file maps text keys to strings"))
+        return None
+    if REVIEWED not in data:
+        problems.append(source.error((), f"{source.path.name} lacks its header: "
+                                         "reviewed: {by: who checked it, on: YYYY-MM-DD}"))
+        return None
+    try:
+        reviewed = Reviewed.model_validate(data[REVIEWED])
+    except ValidationError as exc:
+        problems.extend(validation_problems(source, exc, (REVIEWED,)))
+        return None
+    return {k: v for k, v in data.items() if k != REVIEWED}, reviewed
 
 
 def _parse(file: Path, model: type[M], problems: list[SourceError]) -> tuple[M | None, Source | None]:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from bot.clinical import Clinical
 from bot.sourcefile import Source
@@ -30,6 +31,8 @@ class Answer(_Model):
     positive: bool | None = Field(None, description="Whether this answer reports the screened red flag")
     next: str = Field(description="The state to go to")
     action: str | None = Field(None, description="An action the adapters carry out, e.g. accept_coaching")
+    locale: str | None = Field(None, pattern=r"^[a-z]{2}$",
+                               description="The language the person speaks from this answer on (the engine sets it)")
 
 
 class State(_Model):
@@ -113,6 +116,19 @@ class Alerts(_Model):
     screen: str = Field(pattern=NAME, description="The red-flag screen; a sign typed in it restarts it")
 
 
+class Reviewed(_Model):
+    """Who checked a locale's words, and when."""
+
+    by: str = Field(min_length=1)
+    on: date
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, data: object) -> object:
+        """YAML 1.1 reads a bare `on:` key as true."""
+        return {("on" if k is True else k): v for k, v in data.items()} if isinstance(data, dict) else data
+
+
 class Vocabulary(_Model):
     """One language's words for red-flag signs (symptoms/<locale>.yaml); see bot.engine.symptoms."""
 
@@ -128,6 +144,30 @@ class Vocabulary(_Model):
                                                               "{body} or {pain}")
     flags: dict[str, tuple[str, ...]] = Field(description="Phrases per red-flag id")
     unspecific: tuple[str, ...] = Field((), description="Phrases of a symptom that names no flag")
+
+
+class Replies(_Model):
+    """One language's words for reading typed answers (replies/<locale>.yaml); see bot.engine.replies."""
+
+    locale: str = Field(pattern=r"^[a-z]{2}$")
+    reviewed: Reviewed
+    yes: tuple[str, ...] = Field(min_length=1, description="Whole replies that mean yes")
+    no: tuple[str, ...] = Field(min_length=1, description="Whole replies that mean a clear no")
+    not_sure: tuple[str, ...] = Field(min_length=1, description="Doubt anywhere in a reply: not sure (a yes)")
+    lead_yes: tuple[str, ...] = Field(min_length=1, description="First words of a yes")
+    lead_no: tuple[str, ...] = Field(min_length=1, description="First words of a no")
+    no_filler: tuple[str, ...] = Field((), description="Words that may follow a leading no, still a plain no")
+    take_back: tuple[str, ...] = Field((), description="Words after a leading no that take it back (doubt)")
+    negated: tuple[str, ...] = Field((), description="Words that keep a take-back word a no (have not)")
+    ages: tuple[str, ...] = Field((), description="Words of a stated age (years, old), no answer either way")
+    pointing: tuple[str, ...] = Field((), description="Pointing at a sign of a list question: a yes")
+    corrections: tuple[str, ...] = Field((), description="Taking back an earlier answer")
+    units: tuple[str, ...] = Field(min_length=1, description="Words for centimetres after a number")
+    at: tuple[str, ...] = Field((), description="Words before a time (at, a las, um)")
+    hours: tuple[str, ...] = Field((), description="Words after an hour (Uhr, h, horas)")
+    morning: tuple[str, ...] = Field((), description="Words after a 12-hour time before noon (am)")
+    afternoon: tuple[str, ...] = Field((), description="Words after a 12-hour time from noon (pm)")
+    cities: dict[str, str] = Field({}, description="Places (not zone names) to their IANA time zone")
 
 
 class QuestionRules(RootModel[dict[str, dict[Literal["hidden_conditions"], list[str]]]]):
@@ -156,3 +196,7 @@ class FlowSet:
     vocabularies: dict[str, Vocabulary] = field(default_factory=dict)
     vocabulary_sources: dict[str, Source] = field(default_factory=dict)
     question_rules: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    rules_source: Source | None = None
+    replies: dict[str, "Replies"] = field(default_factory=dict)
+    replies_sources: dict[str, Source] = field(default_factory=dict)
+    reviews: dict[str, "Reviewed"] = field(default_factory=dict)

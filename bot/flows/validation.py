@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from bot.engine import replies
 from bot.flows.model import YES_NO, Flow, State
+from bot.flows.lint import lint
 from bot.flows.safety import prove
+from bot.flows.translations import check_locales
 from bot.sourcefile import SourceError
 
 if TYPE_CHECKING:
@@ -42,6 +44,8 @@ CODE_TEXTS = (
     "export.answer.tension_after_standing", "export.answer.leans_on_back", "export.answer.wall_test",
     "export.answer.knee_to_wall_cm", "export.plan", "export.no_plan", "export.adherence", "export.activities",
     "export.activity", "export.pain", "export.no_value", "export.charts", "export.caption", "export.json_caption",
+    "plan.rescreen", "plan.rescreen_start", "command.language", "format.date", "terminal.intro",
+    "terminal.picture",
 )
 
 
@@ -61,6 +65,7 @@ def check(flowset: FlowSet) -> list[SourceError]:
         missing = [k for k in CODE_TEXTS if k not in source.data]
         if missing:
             problems.append(source.error((), f"texts/{locale}.yaml lacks keys the code uses: {', '.join(missing)}"))
+    problems += check_locales(flowset) + lint(flowset)
     return sorted(problems or prove(flowset), key=lambda p: (p.path, p.line))
 
 
@@ -148,7 +153,7 @@ def _state_rules(flowset: FlowSet, state: State) -> list[tuple[str, tuple]]:
     if state.choices and state.ask not in ("time", "timezone", "number"):
         out.append(("only time, timezone and number questions have choices", ("choices",)))
     parse = {"time": replies.clock_time, "timezone": replies.time_zone,
-             "number": lambda c: c if replies.number(c, state.min or 0, state.max or 0) is not None else None}
+             "number": lambda c: c if _within(c, state.min or 0, state.max or 0) else None}
     for i, choice in enumerate(state.choices):
         if state.ask in parse and parse[state.ask](choice) != choice:
             out.append((f"choice {choice!r} is not a valid {state.ask} (write HH:MM, an IANA zone name, or a "
@@ -285,3 +290,11 @@ def _used_by(flowset: FlowSet, flow_id: str) -> set[str]:
         seen.add(fid)
         todo += [s.use for s in flowset.flows[fid].states.values() if s.use]
     return seen
+
+
+def _within(text: str, low: float, high: float) -> bool:
+    """Whether a number choice is written as a plain number from `low` to `high`."""
+    try:
+        return low <= float(text) <= high
+    except ValueError:
+        return False

@@ -1,4 +1,5 @@
 """What a channel (Telegram, the terminal, the simulator) gives the runtime: a way to send rows."""
+
 from __future__ import annotations
 
 from typing import Protocol

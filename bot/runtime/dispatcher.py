@@ -5,6 +5,7 @@ Leases are renewed while this process holds the rows. Marks are written in batch
 are sent; while the database is away they are kept and written when it answers, and rows awaiting a
 mark are never sent again by this process.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,14 @@ CONCURRENT = 64  # people whose rows are being sent at once
 
 
 class Dispatcher:
-    def __init__(self, store: Store, channels: dict[str, Channel], clock: Callable[[], datetime], owner: str,
-                 on_idle: Callable[[str, str], None]):
+    def __init__(
+        self,
+        store: Store,
+        channels: dict[str, Channel],
+        clock: Callable[[], datetime],
+        owner: str,
+        on_idle: Callable[[str, str], None],
+    ):
         self.store, self.channels, self.clock, self.owner = store, channels, clock, owner
         self.on_idle = on_idle  # told when a person has nothing left to send (their inputs may go on)
         self._queues: dict[tuple[str, str], deque[Row]] = defaultdict(deque)
@@ -57,8 +64,9 @@ class Dispatcher:
         if self._held:
             ids = list(self._held)
             await self.store.run(lambda conn: outbox.renew(conn, ids, self.owner, now + LEASE))
-        rows = await self.store.run(lambda conn: outbox.claim(conn, self.owner, now, now + LEASE, limit,
-                                                              frozenset(self._held)))
+        rows = await self.store.run(
+            lambda conn: outbox.claim(conn, self.owner, now, now + LEASE, limit, frozenset(self._held))
+        )
         rows = [r for r in rows if r.channel in self.channels]
         self.hand(rows)
         return len(rows)
@@ -69,8 +77,11 @@ class Dispatcher:
     async def drain(self, channel: str | None = None, external_id: str | None = None) -> None:
         """Wait until the rows handed so far (for one person, or all) are sent and marked."""
         while True:
-            tasks = [t for (ch, who), t in self._tasks.items()
-                     if (channel is None or ch == channel) and (external_id is None or who == external_id)]
+            tasks = [
+                t
+                for (ch, who), t in self._tasks.items()
+                if (channel is None or ch == channel) and (external_id is None or who == external_id)
+            ]
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
             elif self._writer is not None and not self._writer.done():
@@ -147,8 +158,11 @@ class Dispatcher:
             except StorageUnavailable as exc:
                 self._marks = taken + self._marks
                 if not warned:
-                    log.warning("could not record %d sent messages: %s; keeping them until it answers",
-                                len(batch), exc)
+                    log.warning(
+                        "could not record %d sent messages: %s; keeping them until it answers",
+                        len(batch),
+                        exc,
+                    )
                     warned = True
                 await asyncio.sleep(0.5)
                 continue

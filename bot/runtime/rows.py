@@ -1,4 +1,5 @@
 """Inputs and outputs as plain data: an inbox payload for each input, an outbox row for each output."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,8 +11,11 @@ from bot.storage.outbox import Draft, Row
 ACK = "ack"  # a press acknowledged (Telegram: answerCallbackQuery), with a short notice or none
 
 
-def payload(item: Input, context: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The inbox payload of an input; `context` is what the channel needs to answer it (kept opaque)."""
+def payload(
+    item: Input, context: dict[str, Any] | None = None, language: str | None = None
+) -> dict[str, Any]:
+    """The inbox payload of an input; `context` is what the channel needs to answer it (kept opaque);
+    `language` the channel's guess at the person's language (Telegram's language_code)."""
     match item:
         case Command(name):
             data: dict[str, Any] = {"command": name}
@@ -25,7 +29,7 @@ def payload(item: Input, context: dict[str, Any] | None = None) -> dict[str, Any
             data = {"stale": True}
         case _:
             raise TypeError(f"not an input: {item!r}")
-    return data | ({"context": context} if context else {})
+    return data | ({"context": context} if context else {}) | ({"language": language} if language else {})
 
 
 def input_of(data: dict[str, Any]) -> Input:
@@ -46,8 +50,16 @@ def drafts(item: Input, outputs: list[Output], context: dict[str, Any] | None) -
     pressed = isinstance(item, Press | Stale)
     if pressed:
         notice = next((o for o in outputs if isinstance(o, Refused)), None)
-        rows.append(Draft(ACK, {"text": notice.text if notice else None, "key": notice.key if notice else None,
-                                "context": context or {}}))
+        rows.append(
+            Draft(
+                ACK,
+                {
+                    "text": notice.text if notice else None,
+                    "key": notice.key if notice else None,
+                    "context": context or {},
+                },
+            )
+        )
     for out in outputs:
         draft = draft_of(out, context)
         if draft is not None and not (pressed and isinstance(out, Refused)):
@@ -58,8 +70,17 @@ def drafts(item: Input, outputs: list[Output], context: dict[str, Any] | None) -
 def draft_of(out: Output, context: dict[str, Any] | None = None) -> Draft | None:
     match out:
         case Message():
-            return Draft("message", {"text": out.text, "buttons": [[b.id, b.label] for b in out.buttons],
-                                     "screens": list(out.screens), "ref": out.ref, "key": out.key}, ref=out.ref)
+            return Draft(
+                "message",
+                {
+                    "text": out.text,
+                    "buttons": [[b.id, b.label] for b in out.buttons],
+                    "screens": list(out.screens),
+                    "ref": out.ref,
+                    "key": out.key,
+                },
+                ref=out.ref,
+            )
         case Refused():
             return Draft("refused", {"text": out.text, "key": out.key})
         case Answered():
@@ -67,8 +88,11 @@ def draft_of(out: Output, context: dict[str, Any] | None = None) -> Draft | None
         case Photo():
             return Draft("photo", {"caption": out.caption}, blob=out.data)
         case Document():
-            return Draft("document", {"filename": out.filename, "mime": out.mime, "caption": out.caption},
-                         blob=out.data)
+            return Draft(
+                "document",
+                {"filename": out.filename, "mime": out.mime, "caption": out.caption},
+                blob=out.data,
+            )
         case Outcome():
             return Draft("outcome", {"outcome": out.outcome, "flags": list(out.flags)})
     return None  # actions are carried out by the step, not said
@@ -79,8 +103,13 @@ def output_of(row: Row) -> Output | None:
     body = row.body
     match row.kind:
         case "message":
-            return Message(body["text"], tuple(Button(i, label) for i, label in body["buttons"]),
-                           tuple(body.get("screens", ())), body.get("ref"), body.get("key"))
+            return Message(
+                body["text"],
+                tuple(Button(i, label) for i, label in body["buttons"]),
+                tuple(body.get("screens", ())),
+                body.get("ref"),
+                body.get("key"),
+            )
         case "refused":
             return Refused(body["text"], body.get("key"))
         case "answered":

@@ -5,6 +5,7 @@ dispatcher), and runs the scheduled jobs with APScheduler: the sweep that takes 
 process left, the plan days, and the retention purge. Channels only turn their updates into inputs
 and send rows.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -41,7 +42,9 @@ class Runtime:
         self.store = backline.store
         self.channels = {c.name: c for c in channels}
         self.owner = uuid.uuid4().hex[:16]
-        self.dispatcher = Dispatcher(self.store, self.channels, lambda: backline.clock(), self.owner, self._idle)
+        self.dispatcher = Dispatcher(
+            self.store, self.channels, lambda: backline.clock(), self.owner, self._idle
+        )
         self.worker = Worker(backline, self.channels, self.dispatcher, self.owner)
         self.scheduler: AsyncIOScheduler | None = None
         self._failing: set[str] = set()
@@ -59,11 +62,13 @@ class Runtime:
             if not self.dispatcher.busy(channel, who):
                 self.worker.kick(channel, who)
 
-    async def converse(self, who: Who, item: Input) -> None:
-        """One input from a local channel (terminal, simulator): stored, applied and sent before returning."""
+    async def converse(self, who: Who, item: Input, language: str | None = None) -> None:
+        """One input from a local channel (terminal, simulator): stored, applied and sent before returning;
+        `language` is a new person's language."""
         now = self.backline.clock()
         item_id = next(_LOCAL_IDS)
-        await self.receive(who.channel, [Received(item_id, who.external_id, rows.payload(item), now)])
+        payload = rows.payload(item, language=language)
+        await self.receive(who.channel, [Received(item_id, who.external_id, payload, now)])
         await self.worker.drain(who.channel, who.external_id)
 
     # scheduled work -------------------------------------------------------------------------------------
@@ -78,9 +83,18 @@ class Runtime:
         for channel in self.channels:
             while True:
                 now = self.backline.clock()
-                written = await self.store.run(lambda conn: queue_due(
-                    conn, self.backline.coach, channel, now, self.plan_batch, self.owner, now + LEASE,
-                    external_id))
+                written = await self.store.run(
+                    lambda conn: queue_due(
+                        conn,
+                        self.backline.coach,
+                        channel,
+                        now,
+                        self.plan_batch,
+                        self.owner,
+                        now + LEASE,
+                        external_id,
+                    )
+                )
                 self.dispatcher.hand(written)
                 total += len(written)
                 if len(written) < self.plan_batch:
@@ -111,11 +125,18 @@ class Runtime:
         jobs: list[tuple[str, Callable[[], Awaitable[object]], IntervalTrigger]] = [
             ("sweep", self.sweep, IntervalTrigger(seconds=SWEEP_SECONDS)),
             ("plan", self.plan_days, IntervalTrigger(seconds=PLAN_SECONDS)),
-            ("purge", self.purge, IntervalTrigger(days=1))]
+            ("purge", self.purge, IntervalTrigger(days=1)),
+        ]
         for name, job, every in jobs:
-            self.scheduler.add_job(self._outlasting(name, job), every, id=name,
-                                   next_run_time=self.backline.clock(), max_instances=1, coalesce=True,
-                                   misfire_grace_time=None)
+            self.scheduler.add_job(
+                self._outlasting(name, job),
+                every,
+                id=name,
+                next_run_time=self.backline.clock(),
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+            )
         self.scheduler.start()
 
     async def stop(self) -> None:
@@ -126,6 +147,7 @@ class Runtime:
 
     def _outlasting(self, name: str, job: Callable[[], Awaitable[object]]):
         """`job` as the scheduler runs it: a database outage is one warning, not a traceback per run."""
+
         async def run() -> None:
             try:
                 await job()
@@ -137,4 +159,5 @@ class Runtime:
             if name in self._failing:
                 self._failing.discard(name)
                 log.info("%s: the database answers again", name)
+
         return run

@@ -5,6 +5,7 @@ to the outbox (leased to this process) and marks the input applied. While anythi
 has not gone out yet, their next input waits: an answer is only applied once the question it answers
 was sent.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -94,6 +95,7 @@ class Worker:
             if not inbox.fail_next(conn, channel, who):
                 return None
             return outbox.write(conn, channel, who, [sorry], now, self.owner, now + LEASE)
+
         try:
             return await self.backline.store.run(work)
         except StorageUnavailable:
@@ -117,9 +119,14 @@ class Worker:
             return _WAIT
         item = rows.input_of(entry.payload)
         progress = person.progress
-        shown = outbox.shown(conn, channel, external_id, progress.ref) \
-            if isinstance(item, Text) and progress.active else None
-        outputs = self.backline.step(Turn(conn, person, now), item, entry.at, shown)
+        shown = (
+            outbox.shown(conn, channel, external_id, progress.ref)
+            if isinstance(item, Text) and progress.active
+            else None
+        )
+        outputs = self.backline.step(
+            Turn(conn, person, now), item, entry.at, shown, entry.payload.get("language")
+        )
         drafts = rows.drafts(item, outputs, entry.payload.get("context"))
         written = outbox.write(conn, channel, external_id, drafts, now, self.owner, now + LEASE)
         inbox.done(conn, entry.id)

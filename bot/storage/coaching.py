@@ -39,6 +39,7 @@ class Due:
     profile: dict[str, Any]
     rescreened: bool = False  # the screen ran again after the six weeks
     zone: str = "UTC"
+    locale: str | None = None  # the person's language
 
 
 def enrolment(conn: sa.Connection, person_id: int, lock: bool = False) -> Enrolment | None:
@@ -138,7 +139,7 @@ def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str, plan
 def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list, plan: Planner) -> list[Due]:
     query = (sa.select(enrolments.c.person_id, enrolments.c.next_day, enrolments.c.next_due,
                        enrolments.c.delivery_time, enrolments.c.time_zone, enrolments.c.profile,
-                       enrolments.c.rescreened_at, people.c.channel, people.c.external_id)
+                       enrolments.c.rescreened_at, people.c.channel, people.c.external_id, people.c.progress)
              .join(people, people.c.id == enrolments.c.person_id)
              .where(enrolments.c.status == "active", enrolments.c.next_due <= now, *who)
              .order_by(enrolments.c.next_due).limit(limit))
@@ -153,7 +154,8 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list, 
             day, local, due = step.send
             sending.append(_delivery_row(row.person_id, day, local, due, "queued", now))
             claims[row.person_id] = Due(0, row.person_id, row.channel, row.external_id, day, local,
-                                        row.profile or {}, row.rescreened_at is not None, row.time_zone)
+                                        row.profile or {}, row.rescreened_at is not None, row.time_zone,
+                                        (row.progress or {}).get("locale"))
         advanced.append({"b_pid": row.person_id, "b_day": step.next_day, "b_due": step.next_due})
     if skipped:
         conn.execute(_insert_deliveries(conn.dialect.name), skipped)

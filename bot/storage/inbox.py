@@ -2,6 +2,7 @@
 
 Plain functions on a Connection, so that they run inside one Store transaction with the rest of a step.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,11 +39,21 @@ def receive(conn: sa.Connection, channel: str, items: list[Received], now: datet
     """Store `items`, skipping update ids already stored; the people with something new, in order."""
     if not items:
         return []
-    rows = [{"channel": channel, "update_id": i.update_id, "external_id": i.external_id, "at": i.at,
-             "status": PENDING if i.payload is not None and i.external_id is not None else UNREADABLE,
-             "payload": i.payload, "received_at": now} for i in items]
-    statement = insert_new(conn.dialect.name, inbox, "channel", "update_id").returning(inbox.c.external_id,
-                                                                                        inbox.c.status)
+    rows = [
+        {
+            "channel": channel,
+            "update_id": i.update_id,
+            "external_id": i.external_id,
+            "at": i.at,
+            "status": PENDING if i.payload is not None and i.external_id is not None else UNREADABLE,
+            "payload": i.payload,
+            "received_at": now,
+        }
+        for i in items
+    ]
+    statement = insert_new(conn.dialect.name, inbox, "channel", "update_id").returning(
+        inbox.c.external_id, inbox.c.status
+    )
     new = [r for row in rows for r in conn.execute(statement, row).all()]
     return list(dict.fromkeys(who for who, status in new if status == PENDING))
 
@@ -53,10 +64,16 @@ def seen(conn: sa.Connection, channel: str, update_id: int, now: datetime) -> bo
     return conn.execute(insert_new(conn.dialect.name, inbox, "channel", "update_id"), row).rowcount == 1
 
 
-_NEXT = (sa.select(inbox.c.id, inbox.c.update_id, inbox.c.payload, inbox.c.at)
-         .where(inbox.c.channel == sa.bindparam("b_channel"), inbox.c.external_id == sa.bindparam("b_who"),
-                inbox.c.status == PENDING)
-         .order_by(inbox.c.update_id).limit(1))
+_NEXT = (
+    sa.select(inbox.c.id, inbox.c.update_id, inbox.c.payload, inbox.c.at)
+    .where(
+        inbox.c.channel == sa.bindparam("b_channel"),
+        inbox.c.external_id == sa.bindparam("b_who"),
+        inbox.c.status == PENDING,
+    )
+    .order_by(inbox.c.update_id)
+    .limit(1)
+)
 _DONE = inbox.update().where(inbox.c.id == sa.bindparam("b_id")).values(status=DONE, payload=None)
 
 
@@ -81,21 +98,30 @@ def fail_next(conn: sa.Connection, channel: str, external_id: str) -> bool:
 
 def waiting(conn: sa.Connection, channel: str, limit: int) -> list[str]:
     """People on `channel` with inputs not yet applied (after a restart, or taken from another process)."""
-    query = (sa.select(inbox.c.external_id).where(inbox.c.channel == channel, inbox.c.status == PENDING)
-             .group_by(inbox.c.external_id).order_by(sa.func.min(inbox.c.id)).limit(limit))
+    query = (
+        sa.select(inbox.c.external_id)
+        .where(inbox.c.channel == channel, inbox.c.status == PENDING)
+        .group_by(inbox.c.external_id)
+        .order_by(sa.func.min(inbox.c.id))
+        .limit(limit)
+    )
     return list(conn.execute(query).scalars())
 
 
 def prune(conn: sa.Connection, before: datetime) -> int:
     """Forget applied and unreadable updates received before `before` (no channel repeats one that old)."""
-    return conn.execute(inbox.delete().where(inbox.c.status != PENDING, inbox.c.received_at < before)).rowcount
+    return conn.execute(
+        inbox.delete().where(inbox.c.status != PENDING, inbox.c.received_at < before)
+    ).rowcount
 
 
 def forget(conn: sa.Connection, channel: str, external_id: str) -> None:
     """Erase what is kept of a person's applied inputs."""
-    conn.execute(inbox.delete().where(inbox.c.channel == channel, inbox.c.external_id == external_id,
-                                      inbox.c.status != PENDING))
+    conn.execute(
+        inbox.delete().where(
+            inbox.c.channel == channel, inbox.c.external_id == external_id, inbox.c.status != PENDING
+        )
+    )
 
 
 KEEP = timedelta(days=2)  # Telegram gives up redelivering an update after 24 hours
-

@@ -1,4 +1,5 @@
 """Throw-away databases for tests and benchmarks, and people already on the plan."""
+
 from __future__ import annotations
 
 import uuid
@@ -29,11 +30,24 @@ async def seed_plan_days(url: str, ids: list[int]) -> None:
 
     def load(conn: sa.Connection) -> None:
         for uid in ids:
-            pid = conn.execute(people.insert().values(channel="telegram", external_id=str(uid), progress={},
-                                                      created_at=now, updated_at=now)).inserted_primary_key[0]
-            conn.execute(enrolments.insert().values(
-                person_id=pid, status="active", updated_at=now, delivery_time=now.strftime("%H:%M"),
-                time_zone="UTC", profile={}, next_day=1, next_due=now - timedelta(minutes=1)))
+            pid = conn.execute(
+                people.insert().values(
+                    channel="telegram", external_id=str(uid), progress={}, created_at=now, updated_at=now
+                )
+            ).inserted_primary_key[0]
+            conn.execute(
+                enrolments.insert().values(
+                    person_id=pid,
+                    status="active",
+                    updated_at=now,
+                    delivery_time=now.strftime("%H:%M"),
+                    time_zone="UTC",
+                    profile={},
+                    next_day=1,
+                    next_due=now - timedelta(minutes=1),
+                )
+            )
+
     try:
         await store.run(load)
     finally:

@@ -1,4 +1,5 @@
 """A real `backline run` process against the local Bot API test server, to be killed with SIGKILL."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 class BotProcess:
     """`backline run` (polling, or a webhook on `port`), started and killed as an operator would."""
 
-    def __init__(self, server: BotAPIServer, database_url: str, webhook_port: int | None = None,
-                 log_level: str = "INFO", env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        server: BotAPIServer,
+        database_url: str,
+        webhook_port: int | None = None,
+        log_level: str = "INFO",
+        env: dict[str, str] | None = None,
+    ):
         self.server, self.url, self.port, self.log_level = server, database_url, webhook_port, log_level
         self.env = env or {}
         self.proc: subprocess.Popen | None = None
@@ -24,12 +31,27 @@ class BotProcess:
         self.kills = 0
 
     def start(self) -> None:
-        env = os.environ | {"TELEGRAM_BOT_TOKEN": self.server.token, "TELEGRAM_API_BASE_URL": self.server.base_url,
-                            "DATABASE_URL": self.url, "LOG_LEVEL": self.log_level, "TELEGRAM_WEBHOOK_SECRET": "crash-test"} | self.env
+        env = (
+            os.environ
+            | {
+                "TELEGRAM_BOT_TOKEN": self.server.token,
+                "TELEGRAM_API_BASE_URL": self.server.base_url,
+                "DATABASE_URL": self.url,
+                "LOG_LEVEL": self.log_level,
+                "TELEGRAM_WEBHOOK_SECRET": "crash-test",
+            }
+            | self.env
+        )
         args = [sys.executable, "-m", "bot", "run"]
         if self.port is not None:
-            args += ["--webhook-url", f"http://127.0.0.1:{self.port}/telegram", "--port", str(self.port),
-                     "--listen", "127.0.0.1"]
+            args += [
+                "--webhook-url",
+                f"http://127.0.0.1:{self.port}/telegram",
+                "--port",
+                str(self.port),
+                "--listen",
+                "127.0.0.1",
+            ]
         self.proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def kill(self) -> None:

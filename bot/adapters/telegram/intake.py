@@ -20,6 +20,7 @@ from telegram.constants import MessageLimit, ParseMode
 from telegram.error import Conflict, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
+from bot import locales
 from bot.adapters.telegram import render
 from bot.adapters.telegram.callbacks import CallbackSigner
 from bot.adapters.telegram.sender import CHANNEL
@@ -117,11 +118,12 @@ class Intake:
         return True
 
     async def _tell_unavailable(self, items) -> None:
-        text = render.html_pieces(self.runtime.backline.text("error.storage"))[0]
         for item in items:
             if item.external_id is None or item.payload is None or item.update_id in self._told:
                 continue
             self._told.add(item.update_id)
+            locale = locales.from_telegram(item.payload.get("language"))
+            text = render.html_pieces(self.runtime.backline.text("error.storage", locale))[0]
             try:
                 await self.bot.send_message(int(item.external_id), text, parse_mode=ParseMode.HTML)
             except TelegramError as exc:

@@ -1,4 +1,5 @@
 """`backline run`: the Telegram channel wired to the runtime, by long polling or behind a webhook."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +12,7 @@ from telegram import Update
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
+from bot import locales
 from bot.adapters.telegram.callbacks import CallbackSigner
 from bot.adapters.telegram.intake import Intake, Poller, UpdatesRequest
 from bot.adapters.telegram.limits import RetryingRateLimiter
@@ -26,9 +28,14 @@ CONNECTIONS = 16  # PTB's default of 256 costs more in httpcore's pool bookkeepi
 
 def build_bot(settings: Settings, limiter: RetryingRateLimiter | None = None) -> ExtBot:
     """The Bot API client: the rate limiter, and getUpdates answers screened for unreadable updates."""
-    return ExtBot(settings.token, base_url=settings.api_base_url, base_file_url=settings.file_base_url,
-                  request=HTTPXRequest(connection_pool_size=CONNECTIONS), get_updates_request=UpdatesRequest(),
-                  rate_limiter=limiter or RetryingRateLimiter(overall_max_rate=settings.send_rate))
+    return ExtBot(
+        settings.token,
+        base_url=settings.api_base_url,
+        base_file_url=settings.file_base_url,
+        request=HTTPXRequest(connection_pool_size=CONNECTIONS),
+        get_updates_request=UpdatesRequest(),
+        rate_limiter=limiter or RetryingRateLimiter(overall_max_rate=settings.send_rate),
+    )
 
 
 class Runner:
@@ -49,10 +56,23 @@ class Runner:
         await self.runtime.settle()
         return written
 
-    async def start(self, webhook_url: str | None = None, port: int = 8080, listen: str = "0.0.0.0",
-                    poll_timeout: int = 30) -> None:
+    async def start(
+        self,
+        webhook_url: str | None = None,
+        port: int = 8080,
+        listen: str = "0.0.0.0",
+        poll_timeout: int = 30,
+    ) -> None:
         await self.bot.initialize()
-        await self.channel.register_commands([(name, self.backline.text(f"command.{name}")) for name in COMMANDS])
+        await self.channel.register_commands(
+            {
+                language: [
+                    (name, self.backline.text(f"command.{name}", language or locales.DEFAULT))
+                    for name in COMMANDS
+                ]
+                for language in (None, *locales.LOCALES)
+            }
+        )
         await self.runtime.start()
         if webhook_url is None:
             with contextlib.suppress(Exception):
@@ -61,10 +81,12 @@ class Runner:
             log.info("polling for updates")
             return
         path = urlsplit(webhook_url).path or "/"
-        self._server = serve(webhook_app(self.intake, self.backline.store, path, self.settings.webhook_secret),
-                             port, listen)
-        await self.bot.set_webhook(webhook_url, secret_token=self.settings.webhook_secret,
-                                   allowed_updates=Update.ALL_TYPES)
+        self._server = serve(
+            webhook_app(self.intake, self.backline.store, path, self.settings.webhook_secret), port, listen
+        )
+        await self.bot.set_webhook(
+            webhook_url, secret_token=self.settings.webhook_secret, allowed_updates=Update.ALL_TYPES
+        )
         log.info("webhook set; listening on %s:%s%s", listen, port, path)
 
     async def stop(self) -> None:
@@ -79,7 +101,9 @@ class Runner:
         await self.bot.shutdown()
 
 
-async def run(settings: Settings, backline: Backline, webhook_url: str | None, port: int, listen: str) -> None:
+async def run(
+    settings: Settings, backline: Backline, webhook_url: str | None, port: int, listen: str
+) -> None:
     """Run until SIGINT or SIGTERM."""
     runner = Runner(build_bot(settings), backline, settings)
     stop = asyncio.Event()

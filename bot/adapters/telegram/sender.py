@@ -1,4 +1,5 @@
 """Outbox rows as Bot API calls: one person's rows in order, each marked with what became of it."""
+
 from __future__ import annotations
 
 import contextlib
@@ -27,8 +28,12 @@ class TelegramChannel:
     def __init__(self, bot: Bot, signer: CallbackSigner, clock):
         self.bot, self.signer, self.clock = bot, signer, clock
 
-    async def register_commands(self, commands: list[tuple[str, str]]) -> None:
-        await self.bot.set_my_commands([BotCommand(name, text) for name, text in commands])
+    async def register_commands(self, menus: dict[str | None, list[tuple[str, str]]]) -> None:
+        """The commands menu for each language_code (None: the default menu)."""
+        for language, commands in menus.items():
+            await self.bot.set_my_commands(
+                [BotCommand(name, text) for name, text in commands], language_code=language
+            )
 
     async def working(self, external_id: str) -> None:
         with contextlib.suppress(Exception):
@@ -86,8 +91,12 @@ class TelegramChannel:
         pieces = render.html_pieces(text)
         sent = None
         for i, piece in enumerate(pieces):
-            sent = await self.bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML,
-                                               reply_markup=markup if i == len(pieces) - 1 else None)
+            sent = await self.bot.send_message(
+                chat_id,
+                piece,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if i == len(pieces) - 1 else None,
+            )
         return SENT, sent
 
     async def _mark_answered(self, context: dict, label: str) -> None:
@@ -97,8 +106,13 @@ class TelegramChannel:
         if chat_id is None or message_id is None:
             return
         if html:
-            await self.bot.edit_message_text(render.answered(html, label), chat_id, message_id,
-                                             parse_mode=ParseMode.HTML, reply_markup=None)
+            await self.bot.edit_message_text(
+                render.answered(html, label),
+                chat_id,
+                message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=None,
+            )
         else:
             await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
 
@@ -110,8 +124,13 @@ def _groups(rows: list[Row]) -> list[list[Row]]:
     for row in rows:
         last = groups[-1] if groups else None
         joinable = row.kind in ("message", "refused")
-        if (joinable and last and last[-1].kind in ("message", "refused") and not last[-1].body.get("buttons")
-                and sum(len(r.body["text"]) + 2 for r in last) + len(row.body["text"]) <= render.LIMIT):
+        if (
+            joinable
+            and last
+            and last[-1].kind in ("message", "refused")
+            and not last[-1].body.get("buttons")
+            and sum(len(r.body["text"]) + 2 for r in last) + len(row.body["text"]) <= render.LIMIT
+        ):
             last.append(row)
         else:
             groups.append([row])

@@ -3,6 +3,7 @@
 Revision ID: 0005
 Revises: 0004
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -25,8 +26,13 @@ def upgrade() -> None:
     op.create_table(
         "scores",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False,
-                  index=True),
+        sa.Column(
+            "person_id",
+            sa.Integer,
+            sa.ForeignKey("people.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("at", Time, nullable=False),
         sa.Column("day", sa.Integer, nullable=False),
         sa.Column("measure", sa.String(16), nullable=False),
