@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 from bot import locales
 from bot.coaching.coach import COMMANDS as COACH_COMMANDS
 from bot.coaching.coach import DAY_REF, Coach
-from bot.engine import (Action, Answered, Button, Engine, Interrupt, Message, Outcome, Output, Press, Progress, Refused,
-                        Repeat, Start, Text)
+from bot.engine import (Action, Answered, Button, Engine, Interrupt, Message, Outcome, Output, Press,
+                        Progress, Refused, Repeat, Start, Text)
 from bot.storage import Store, StorageUnavailable, Turn
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,8 @@ class Backline:
             return guess
         return person.progress.locale or guess if person else guess
 
-    def _step(self, turn: Turn, item: Input, update_id: int | None, guess: str = locales.DEFAULT) -> list[Output]:
+    def _step(self, turn: Turn, item: Input, update_id: int | None,
+              guess: str = locales.DEFAULT) -> list[Output]:
         person = turn.person
         if update_id is not None and person.last_update is not None and update_id <= person.last_update:
             return []
@@ -169,7 +170,8 @@ class Backline:
         asked = press.ref[len(DELETE_REF):]
         if not asked.isdecimal() or self.clock().timestamp() - int(asked) > DELETE_VALID.total_seconds():
             return [Refused(self.text("service.delete_expired", locale), "service.delete_expired")]
-        label = self.text(f"service.delete_{press.answer}", locale) if press.answer in ("confirm", "cancel") else None
+        label = (self.text(f"service.delete_{press.answer}", locale)
+                 if press.answer in ("confirm", "cancel") else None)
         if label is None:
             return [Refused(self.text("hint.stale", locale), "hint.stale")]
         if press.answer == "cancel":

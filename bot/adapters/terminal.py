@@ -13,7 +13,8 @@ from bot.service import Backline, Command, Who
 
 
 class TerminalChat:
-    def __init__(self, backline: Backline, user: str | None = None, out=sys.stdout, language: str | None = None):
+    def __init__(self, backline: Backline, user: str | None = None, out=sys.stdout,
+                 language: str | None = None):
         self.backline, self.language = backline, language
         self.who = Who("terminal", user or getpass.getuser())
         self.out = out

@@ -151,8 +151,8 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list) 
 
 def _reclaim_stale(conn: sa.Connection, now: datetime, limit: int, who: list) -> list[Due]:
     query = (sa.select(deliveries, enrolments.c.status.label("plan_status"), enrolments.c.time_zone,
-                       enrolments.c.profile, enrolments.c.rescreened_at, people.c.channel, people.c.external_id,
-                       people.c.progress)
+                       enrolments.c.profile, enrolments.c.rescreened_at, people.c.channel,
+                       people.c.external_id, people.c.progress)
              .join(enrolments, enrolments.c.person_id == deliveries.c.person_id)
              .join(people, people.c.id == deliveries.c.person_id)
              .where(deliveries.c.status == "sending", deliveries.c.claimed_at < now - STALE_CLAIM, *who)

@@ -38,7 +38,8 @@ class TelegramAdapter:
     async def register_commands(self, application: Application) -> None:
         for locale in (None, *LOCALES):  # the default menu (English), then one per language
             await application.bot.set_my_commands(
-                [BotCommand(name, self.backline.text(f"command.{name}", locale or "en")) for name in COMMANDS],
+                [BotCommand(name, self.backline.text(f"command.{name}", locale or "en"))
+                 for name in COMMANDS],
                 language_code=locale)
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
