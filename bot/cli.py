@@ -20,6 +20,9 @@ from bot.locales import LOCALES
 from bot.storage import StorageSettingError, StorageUnavailable
 
 
+NEW_LANGUAGE = "a new person's language (default: en; /language changes it)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="backline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -27,13 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     chat = commands.add_parser("chat", help="talk to the bot in this terminal")
     chat.add_argument("--user", help="who you are (default: your login name)")
     chat.add_argument("--database", help="database URL (default: DATABASE_URL or a local SQLite file)")
-    chat.add_argument("--language", choices=LOCALES, help="a new person's language (default: en; /language changes it)")
+    chat.add_argument("--language", choices=LOCALES, help=NEW_LANGUAGE)
 
     sim = commands.add_parser("simulate", help="JSON Lines conversation over stdin/stdout, one person")
     sim.add_argument("--user", default="sim", help="the simulated person's id")
     sim.add_argument("--database", help="database URL (default: DATABASE_URL or a local SQLite file)")
     sim.add_argument("--files", type=Path, help="folder for pictures and documents (default: a new temporary one)")
-    sim.add_argument("--language", choices=LOCALES, help="a new person's language (default: en; /language changes it)")
+    sim.add_argument("--language", choices=LOCALES, help=NEW_LANGUAGE)
     sim.add_argument("--start", type=_instant, help="the simulated clock's start, ISO 8601 with a zone "
                                                     "(default: now), e.g. 2027-03-20T09:00Z")
 

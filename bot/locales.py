@@ -24,7 +24,7 @@ def known(locale: str | None) -> str:
 
 
 def day_name(day: date, locale: str, pattern: str) -> str:
-    """A date in `locale` by a CLDR `pattern` (texts key format.date: "EEEE d MMMM" is "Thursday 3 December")."""
+    """A date in `locale` by a CLDR `pattern` (format.date): "EEEE d MMMM" is "Thursday 3 December"."""
     return format_date(day, format=pattern, locale=known(locale))
 
 

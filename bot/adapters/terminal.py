@@ -18,7 +18,8 @@ from bot.storage.outbox import SENT, Mark, Row
 class TerminalChat:
     name = "terminal"
 
-    def __init__(self, backline: Backline, user: str | None = None, out=sys.stdout, language: str | None = None):
+    def __init__(self, backline: Backline, user: str | None = None, out=sys.stdout,
+                 language: str | None = None):
         self.backline, self.language = backline, language
         self.who = Who(self.name, user or getpass.getuser())
         self.out = out

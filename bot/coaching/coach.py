@@ -49,7 +49,8 @@ class Coach:
             button = Button(RESCREEN, self.text("plan.rescreen_start", locale))
             return Message(self.text("plan.rescreen", locale), (button,), ref=f"{DAY_REF}{day}", key="plan.rescreen")
         buttons = tuple(Button(c, self.text(f"checkin.{c}", locale)) for c in CHECKINS)
-        return Message(render(day_plan(self.plan, day, profile, locale)), buttons, ref=f"{DAY_REF}{day}", key="plan.day")
+        return Message(render(day_plan(self.plan, day, profile, locale)), buttons, ref=f"{DAY_REF}{day}",
+                       key="plan.day")
 
     # commands ---------------------------------------------------------------------------------
     def command(self, turn: Turn, progress: Progress, name: str) -> tuple[Progress, list[Output]]:
@@ -70,8 +71,8 @@ class Coach:
         if name in ("time", "timezone"):
             return self.engine.handle(progress, Interrupt("change_time" if name == "time" else "change_zone"))
         if name == "plan":
-            return progress, [Message(render(day_plan(self.plan, self._today(turn, enrolment), enrolment.profile,
-                                                      locale)))]
+            today = day_plan(self.plan, self._today(turn, enrolment), enrolment.profile, locale)
+            return progress, [Message(render(today))]
         if name == "pause":
             if enrolment.status == "active":
                 records.save_enrolment(turn.conn, person.id, turn.now, status="paused")

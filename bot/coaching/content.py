@@ -259,7 +259,8 @@ def _read(path: Path) -> tuple[Plan | None, list[SourceError]]:
         except ValidationError as exc:
             problems += validation_problems(sources[file.stem], exc)
     if "en" not in texts and not problems:
-        problems.append(SourceError(Path(path).parent / TEXTS_DIR / "en.yaml", 1, "the plan has no English texts"))
+        problems.append(SourceError(Path(path).parent / TEXTS_DIR / "en.yaml", 1,
+                                    "the plan has no English texts"))
     if problems:
         return None, problems
     plan = plan.model_copy(update={"texts": texts})
@@ -297,11 +298,13 @@ def _check_words(plan: Plan, words: PlanTexts, source: Source) -> list[SourceErr
     """A language's words name the plan's ids, and its doses give an amount."""
     problems = [source.error(("exercises", key, "dose"), "dose must give an amount (seconds, reps or sides)")
                 for key, ex in words.exercises.items() if not any(c.isdigit() for c in ex.dose)]
-    for kind, have, known in (("exercise", words.exercises, plan.exercises), ("habit", words.habits, plan.habits),
+    for kind, have, known in (("exercise", words.exercises, plan.exercises),
+                              ("habit", words.habits, plan.habits),
                               ("week", words.weeks, [w.week for w in plan.weeks])):
         problems += [source.error((f"{kind}s", key), f"{kind} {key!r} is not in plan.yaml") for key in have
                      if key not in known]
-        problems += [source.error((f"{kind}s",), f"no words for {kind} {key!r}") for key in known if key not in have]
+        problems += [source.error((f"{kind}s",), f"no words for {kind} {key!r}")
+                     for key in known if key not in have]
     return problems
 
 

@@ -31,7 +31,8 @@ class Result:
 
     def report(self) -> str:
         mark = "ok  " if not self.problems else "KNOWN" if self.ok else "FAIL"
-        head = f"{mark} {self.file}:{self.line} {self.case.name}" + (f" [{self.locale}]" if self.locale != "en" else "")
+        head = f"{mark} {self.file}:{self.line} {self.case.name}"
+        head += f" [{self.locale}]" if self.locale != "en" else ""
         why = [f"     known issue: {self.case.known_issue}"] if self.problems and self.case.known_issue else []
         return "\n".join([head] + why + [f"     {p}" for p in self.problems])
 
@@ -54,7 +55,7 @@ class _Sink:
 
 
 def inputs_for(cases: Path, locale: str) -> Inputs | None:
-    """The inputs in `locale` for the cases at `cases` (conversation-inputs/<locale>.yaml beside their folder)."""
+    """The inputs in `locale` for the cases at `cases` (conversation-inputs/<locale>.yaml beside them)."""
     if locale == "en":
         return None
     folder = cases.parent if cases.is_dir() else cases.parent.parent
@@ -106,7 +107,8 @@ async def _play(backline: Backline, case: Case, user: str, result: Result, input
                 if inputs is not None and says is not None:
                     says = inputs.says.get(says)
                     if says is None:
-                        result.problems.append(f"step {n}: no {inputs.locale} pattern for {step.expect.says!r}")
+                        result.problems.append(
+                            f"step {n}: no {inputs.locale} pattern for {step.expect.says!r}")
                         return
                 expect = step.expect.model_copy(update={"says": says})
                 result.problems += [f"step {n} ({_describe(step)}): {p}" for p in _differences(expect, reply)]

@@ -47,7 +47,8 @@ class Reading:
         units = "|".join(re.escape(u) for u in sorted(_words(replies.units), key=len, reverse=True))
         self._number = re.compile(rf"^(-?\d+(?:[.,]\d+)?)\s*(?:{units})?$")
         self.hours, self.at = _words(replies.hours), _words(replies.at)
-        self._halves = {w: "am" for w in _words(replies.morning)} | {w: "pm" for w in _words(replies.afternoon)}
+        self._halves = ({w: "am" for w in _words(replies.morning)}
+                        | {w: "pm" for w in _words(replies.afternoon)})
         self.cities = {normalize(k): v for k, v in replies.cities.items()}
 
     def yes_no(self, text: str) -> str | None:
@@ -76,7 +77,8 @@ class Reading:
         if first in self.lead_no:
             kept = [w for i, w in enumerate(rest) if not (w in self.take_back and rest[i + 1:i + 2] and
                                                            rest[i + 1] in self.negated)]
-            kept = [w for i, w in enumerate(kept) if not (w in self.negated and i and kept[i - 1] in self.take_back)]
+            kept = [w for i, w in enumerate(kept)
+                    if not (w in self.negated and i and kept[i - 1] in self.take_back)]
             if self.take_back & set(kept) or self.lead_yes & set(kept):
                 return "not_sure"
             if all(w in self.no_filler or w.isdigit() or w in self.ages for w in kept):
@@ -90,7 +92,8 @@ class Reading:
 
     def number(self, text: str, low: float, high: float) -> float | int | None:
         """The number typed, within [low, high]; a unit of centimetres is allowed."""
-        plain = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+        decomposed = unicodedata.normalize("NFKD", text.casefold())
+        plain = "".join(c for c in decomposed if not unicodedata.combining(c))
         match = self._number.match(" ".join(plain.split()))
         if not match:
             return None
@@ -205,8 +208,10 @@ def _localised_zones(locale: str) -> dict[str, str]:
     found: dict[str, list[str]] = {}
     for zone in sorted(z for z in zoneinfo.available_timezones() if "/" in z and not _legacy(z)):
         found.setdefault(normalize(place(zone, locale)), []).append(zone)
-    own = {city: [z for z in zones if normalize(z.rsplit("/", 1)[-1].replace("_", " ")) == normalize(place(z, "en"))]
-           for city, zones in found.items()}  # a link (Europe/Belfast) is named after the zone it follows
+
+    def named_after(zone: str) -> bool:  # a link (Europe/Belfast) is named after the zone it follows (London)
+        return normalize(zone.rsplit("/", 1)[-1].replace("_", " ")) == normalize(place(zone, "en"))
+    own = {city: [z for z in zones if named_after(z)] for city, zones in found.items()}
     return {city: (zones if len(zones) == 1 else own[city])[0] for city, zones in found.items()
             if len(zones) == 1 or len(own[city]) == 1}
 

@@ -179,10 +179,12 @@ class Recogniser:
         vocabularies = list(vocabularies)
         locales = tuple(v.locale for v in vocabularies)
         self._languages = [_Language(v, locales) for v in vocabularies]
-        for language in self._languages:  # another language's words for others or a negation, unless a real word here
+        # each language also knows the others' words for people, negations..., unless they are its own words
+        for language in self._languages:
             foreign = [other for other in self._languages if other is not language]
             for name in ("negations", "contrasts", "others", "selves"):
-                borrowed = {w for other in foreign for w in getattr(other, name) if zipf(w, language.locale) < COMMON}
+                borrowed = {w for other in foreign for w in getattr(other, name)
+                            if zipf(w, language.locale) < COMMON}
                 setattr(language, name, getattr(language, name) | borrowed)
 
     def read(self, text: str) -> Mentions:

@@ -32,7 +32,7 @@ class Answer(_Model):
     next: str = Field(description="The state to go to")
     action: str | None = Field(None, description="An action the adapters carry out, e.g. accept_coaching")
     locale: str | None = Field(None, pattern=r"^[a-z]{2}$",
-                               description="The language the person speaks from this answer on (the engine sets it)")
+                               description="The person's language from this answer on (the engine sets it)")
 
 
 class State(_Model):

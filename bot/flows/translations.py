@@ -26,8 +26,9 @@ def compare(sources: dict[str, Source], texts: dict[str, dict[str, str]], kind: 
                                              + ", ".join(f"{k} ({where[k]})" for k in missing)))
         for key, text in own.items():
             if key in reference and locale != "en" and placeholders(text) != placeholders(reference[key]):
-                problems.append(source.error(_loc(key), f"{key!r} fills in {sorted(placeholders(text))}, but the "
-                                                        f"English fills in {sorted(placeholders(reference[key]))}"))
+                ours, english = sorted(placeholders(text)), sorted(placeholders(reference[key]))
+                problems.append(source.error(_loc(key), f"{key!r} fills in {ours}, but the English fills in "
+                                                        f"{english}"))
     return problems
 
 
@@ -44,12 +45,14 @@ def _where(sources: dict[str, Source], texts: dict[str, dict[str, str]], key: st
 def check_locales(flowset: FlowSet) -> list[SourceError]:
     """Every locale the bot speaks has texts, answer words, a symptom vocabulary and question rules."""
     problems = compare(flowset.text_sources, flowset.texts, "texts")
-    folder = Path(next(iter(flowset.text_sources.values())).path).parent.parent if flowset.text_sources else Path()
+    sources = list(flowset.text_sources.values())
+    folder = Path(sources[0].path).parent.parent if sources else Path()
     for locale in LOCALES:
         for kind, present in (("texts", flowset.texts), ("replies", flowset.replies),
                               ("symptoms", flowset.vocabularies), ("question-rules", flowset.question_rules)):
             if locale not in present:
-                where = folder / ("question-rules.yaml" if kind == "question-rules" else f"{kind}/{locale}.yaml")
+                name = "question-rules.yaml" if kind == "question-rules" else f"{kind}/{locale}.yaml"
+                where = folder / name
                 problems.append(SourceError(where, 1, f"locale {locale!r} has no {kind}"
                                             + (" entry" if kind == "question-rules" else " file")))
     return problems
