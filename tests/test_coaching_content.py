@@ -230,8 +230,8 @@ maintenance:
   exercises: [roll]
   habits: [breaks]
 variants:
-  easier: {label: easier, note: Gentler., max_exercises: 1, doses: {roll: 30 s per calf}}
-  harder: {label: harder, note: Harder., doses: {tap: 15 per leg}}
+  easier: {max_exercises: 1, swaps: {}}
+  harder: {swaps: {}}
 adapt:
   window: 7
   easier: {pain_rise: 2, worse_checkins: 2}
@@ -245,7 +245,8 @@ adapt:
 review: {improve_by: 2}
 """
 OFFER = "    offer_harder: [done, too_easy, skipped, worse, symptom]"
-EASIER = "  easier: {label: easier, note: Gentler., max_exercises: 1, doses: {roll: 30 s per calf}}"
+EASIER = "  easier: {max_exercises: 1, swaps: {}}"
+EASIER_WORDS = "  easier: {label: easier, note: Gentler., doses: {roll: 30 s per calf}}"
 
 MINIMAL_TEXTS = """\
 reviewed: {by: tests, on: 2026-12-02}
@@ -266,6 +267,9 @@ habits:
   breaks: Stand up every 30 min.
 weeks: {1: {theme: One}, 2: {theme: Two}, 3: {theme: Three}, 4: {theme: Four}, 5: {theme: Five}, 6: {theme: Six}}
 maintenance: {theme: Keep going}
+variants:
+  easier: {label: easier, note: Gentler., doses: {roll: 30 s per calf}}
+  harder: {label: harder, note: Harder., doses: {tap: 15 per leg}}
 """
 
 HERE = "  # HERE"
@@ -300,11 +304,11 @@ MALFORMED = {
     "six check-in buttons": ({OFFER: OFFER.replace("done,", "done, too_hard,") + HERE}, "6 check-in buttons"),
     "no new-symptom button": ({OFFER: OFFER.replace(", symptom", "") + HERE}, "keeps symptom (safety)"),
     "unknown check-in": ({OFFER: OFFER.replace("too_easy", "easy") + HERE}, "unknown check-in 'easy'"),
-    "variant dose without a number": ({EASIER: EASIER.replace("30 s per calf", "gently") + HERE},
+    "variant dose without a number": ({EASIER_WORDS: EASIER_WORDS.replace("30 s per calf", "gently") + HERE},
                                       "dose must give an amount"),
-    "swap to an unknown exercise": ({EASIER: EASIER.replace("doses:", "swaps: {tap: tip}, doses:") + HERE},
+    "swap to an unknown exercise": ({EASIER: EASIER.replace("swaps: {}", "swaps: {tap: tip}") + HERE},
                                     "unknown exercise 'tip'"),
-    "swapped for itself": ({EASIER: EASIER.replace("doses:", "swaps: {tap: tap}, doses:") + HERE},
+    "swapped for itself": ({EASIER: EASIER.replace("swaps: {}", "swaps: {tap: tap}") + HERE},
                            "swapped for itself"),
     "more worse check-ins than days": ({"worse_checkins: 2}": "worse_checkins: 8}" + HERE},
                                        "more than the window's days"),

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from bot.coaching import load_plan
-from bot.coaching.chart import knee_to_wall_png, progress_png
+from bot.coaching.chart import progress_png
 from bot.coaching.review import MAINTENANCE, PHYSIOTHERAPIST, week_review
 from bot.coaching.scores import History, Reading
 
@@ -95,6 +95,10 @@ def test_the_x_axis_spans_the_plan_dates_only(flowset, points):
     assert (right - left).days <= max(9, 7 * (points - 1) + 3)
 
 
-def test_the_single_knee_to_wall_chart_no_longer_spans_years():
-    png = knee_to_wall_png([(at(1), 9.0)], "Knee-to-wall", "cm")
-    assert Image.open(io.BytesIO(png)).format == "PNG"
+def test_the_chart_in_spanish_and_german_renders_with_their_dates(flowset):
+    from bot.locales import day_name
+    one = History(date(2027, 3, 1), {}, (), ((at(1), 9.0),), {})
+    for locale, month in (("es", "mar"), ("de", "Mär")):
+        assert month in day_name(date(2027, 3, 1), locale, {"es": "d MMM", "de": "d. MMM"}[locale])
+        png = progress_png(one, flowset.texts[locale])
+        assert Image.open(io.BytesIO(png)).format == "PNG"

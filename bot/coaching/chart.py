@@ -6,22 +6,13 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone
 
 from bot.coaching.scores import History
+from bot.locales import day_name
 
 GREEN, RED, BLUE = "#1f7a5a", "#b23a48", "#2f5d9b"
 MIN_SPAN = timedelta(days=7)  # one point still gets a week-wide axis, not matplotlib's years
 # The text keys of the three panels' titles and y-axis labels (flows/texts/<locale>.yaml).
 CHART_TEXTS = ("chart.knee_to_wall", "chart.knee_to_wall_axis", "chart.pain", "chart.pain_axis",
                "chart.function", "chart.function_axis")
-
-
-def knee_to_wall_png(points: list[tuple[datetime, float]], title: str, ylabel: str) -> bytes:
-    """A line of distance over time; farther is better (more ankle bend)."""
-    figure = _figure(6, 3.4)
-    axes = figure.add_subplot()
-    _panel(axes, points, title, ylabel, GREEN, max(15.0, max((v for _, v in points), default=0) + 2))
-    _dates(axes, [t for t, _ in points], None)
-    figure.tight_layout()
-    return _png(figure)
 
 
 def progress_png(history: History, texts: Mapping[str, str]) -> bytes:
@@ -42,7 +33,7 @@ def progress_panels(figure, history: History, texts: Mapping[str, str]) -> None:
            max(15.0, max((v for _, v in knee), default=0) + 2))
     _panel(axes[1], pain, texts["chart.pain"], texts["chart.pain_axis"], RED, 10.5)
     _panel(axes[2], function, texts["chart.function"], texts["chart.function_axis"], BLUE, 10.5)
-    _dates(axes[2], when, history.start)
+    _dates(axes[2], when, history.start, texts)
     figure.tight_layout(h_pad=1.5)
 
 
@@ -67,10 +58,11 @@ def _panel(axes, points: list[tuple[datetime, float]], title: str, ylabel: str, 
     axes.grid(alpha=0.3)
 
 
-def _dates(axes, when: list[datetime], start: date | None) -> None:
+def _dates(axes, when: list[datetime], start: date | None, texts: Mapping[str, str]) -> None:
     """The x axis spans the plan's dates only: from its start (or first point) to its last point, a week
-    at least, with a day's margin either side."""
-    from matplotlib.dates import AutoDateLocator, DateFormatter
+    at least, with a day's margin either side; dates written in the texts' language (Babel)."""
+    from matplotlib.dates import AutoDateLocator, num2date
+    from matplotlib.ticker import FuncFormatter
 
     first = min([*when, *([_instant(start)] if start else [])], default=None)
     if first is None:
@@ -78,7 +70,8 @@ def _dates(axes, when: list[datetime], start: date | None) -> None:
     last = max([*when, first + MIN_SPAN])
     axes.set_xlim(first - timedelta(days=1), last + timedelta(days=1))
     axes.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=7))
-    axes.xaxis.set_major_formatter(DateFormatter("%d %b"))
+    pattern, locale = texts["format.chart_date"], texts["format.locale"]
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _: day_name(num2date(x).date(), locale, pattern)))
     axes.tick_params(axis="x", labelrotation=30)
 
 

@@ -112,13 +112,24 @@ VARIANTS = ("standard", "easier", "harder")
 
 
 class Variant(_Model):
-    """An easier or harder version of any week: other doses, exercises swapped, at most `max_exercises`."""
+    """An easier or harder version of any week: exercises swapped, at most `max_exercises` (its label, note
+    and other doses are words, in the texts)."""
+
+    max_exercises: int | None = Field(None, ge=1)
+    swaps: dict[Id, Id] = {}
+
+
+class VariantText(_Model):
+    """A variant in one language: its short label, why it is shown, and the doses it changes."""
 
     label: str = Field(min_length=1, max_length=16)
-    note: str = Field(min_length=1, max_length=220)
-    max_exercises: int | None = Field(None, ge=1)
+    note: str = Field(min_length=1, max_length=260)
     doses: dict[Id, Dose] = {}
-    swaps: dict[Id, Id] = {}
+
+
+class VariantTexts(_Model):
+    easier: VariantText
+    harder: VariantText
 
 
 class Variants(_Model):
@@ -204,6 +215,7 @@ class PlanTexts(_Model):
     habits: dict[Id, Annotated[str, Field(min_length=1, max_length=110)]]
     weeks: dict[WeekNumber, WeekText]
     maintenance: MaintenanceText
+    variants: VariantTexts
 
 
 class Plan(_Model):
@@ -298,6 +310,13 @@ def _check_words(plan: Plan, words: PlanTexts, source: Source) -> list[SourceErr
     """A language's words name the plan's ids, and its doses give an amount."""
     problems = [source.error(("exercises", key, "dose"), "dose must give an amount (seconds, reps or sides)")
                 for key, ex in words.exercises.items() if not any(c.isdigit() for c in ex.dose)]
+    for name in ("easier", "harder"):
+        doses = getattr(words.variants, name).doses
+        problems += [source.error(("variants", name, "doses", key), "dose must give an amount (seconds, reps or "
+                                                                    "sides)")
+                     for key, dose in doses.items() if not any(c.isdigit() for c in dose)]
+        problems += [source.error(("variants", name, "doses", key), f"exercise {key!r} is not in plan.yaml")
+                     for key in doses if key not in plan.exercises]
     for kind, have, known in (("exercise", words.exercises, plan.exercises),
                               ("habit", words.habits, plan.habits),
                               ("week", words.weeks, [w.week for w in plan.weeks])):
@@ -324,7 +343,6 @@ def _refs(plan: Plan) -> list[tuple[Loc, str, str]]:
         add(("adjustments", key, "add_habits"), "habit", adj.add_habits)
     for name in ("easier", "harder"):
         variant = getattr(plan.variants, name)
-        out += [(("variants", name, "doses", key), "exercise", key) for key in variant.doses]
         out += [(("variants", name, "swaps", key), "exercise", ref) for key in variant.swaps
                 for ref in (key, variant.swaps[key])]
     add(("maintenance", "exercises"), "exercise", plan.maintenance.exercises)
@@ -412,8 +430,6 @@ def _check_variants(plan: Plan, source: Source) -> list[SourceError]:
     for name in ("easier", "harder"):
         variant = getattr(plan.variants, name)
         at = ("variants", name)
-        problems += [source.error(at + ("doses", key), "dose must give an amount (seconds, reps or sides)")
-                     for key, dose in variant.doses.items() if not any(c.isdigit() for c in dose)]
         problems += [source.error(at + ("swaps", key), f"{key!r} is swapped for itself")
                      for key, target in variant.swaps.items() if key == target]
     for n, week in enumerate(plan.weeks):

@@ -96,11 +96,12 @@ def _programme_day(plan: Plan, words: PlanTexts, day: int, profile: Profile, var
     active = [a for a in plan.adjustments.values() if applies(a, week.week, profile)]
     ids = week.exercise_ids(weekday + 1 in week.mobility_days, active)
     changes = getattr(plan.variants, variant, None)
-    steps = _steps(plan, words, ids) if changes is None else _varied(plan, words, ids, changes)
+    said = getattr(words.variants, variant, None)
+    steps = _steps(plan, words, ids) if changes is None else _varied(plan, words, ids, changes, said.doses)
     habits = [week.habits[weekday % len(week.habits)], *(h for a in active for h in a.add_habits)]
-    theme = f"{text.theme} ({changes.label})" if changes else text.theme
+    theme = f"{text.theme} ({said.label})" if changes else text.theme
     heading = words.format.day_title.format(day=day, days=DAYS, week=week.week, theme=theme)
-    note = changes.note if changes and variant_note else text.note if weekday == 0 and week.week == number + 1 \
+    note = said.note if changes and variant_note else text.note if weekday == 0 and week.week == number + 1 \
         else None
     return DayPlan(
         day=day, week=week.week, title=_title(words, heading, steps),
@@ -123,10 +124,11 @@ def _maintenance_day(plan: Plan, words: PlanTexts, day: int) -> DayPlan:
     )
 
 
-def _varied(plan: Plan, words: PlanTexts, ids: Iterable[str], variant: Variant) -> tuple[Step, ...]:
+def _varied(plan: Plan, words: PlanTexts, ids: Iterable[str], variant: Variant,
+            doses: dict[str, str]) -> tuple[Step, ...]:
     """The day's exercises in a variant: swapped, at most `max_exercises`, with the variant's doses."""
     swapped = list(dict.fromkeys(variant.swaps.get(i, i) for i in ids))[:variant.max_exercises]
-    return tuple(Step(words.exercises[i].name, variant.doses.get(i, words.exercises[i].dose), words.exercises[i].why,
+    return tuple(Step(words.exercises[i].name, doses.get(i, words.exercises[i].dose), words.exercises[i].why,
                       plan.exercises[i].focus, plan.exercises[i].minutes) for i in swapped)
 
 

@@ -44,7 +44,8 @@ CODE_TEXTS = (
     "export.answer.tension_after_standing", "export.answer.leans_on_back", "export.answer.wall_test",
     "export.answer.knee_to_wall_cm", "export.plan", "export.no_plan", "export.adherence", "export.activities",
     "export.activity", "export.pain", "export.no_value", "export.charts", "export.caption", "export.json_caption",
-    "plan.rescreen", "plan.rescreen_start", "command.language", "format.date", "terminal.intro",
+    "plan.rescreen", "plan.rescreen_start", "command.language", "format.date", "format.chart_date",
+    "format.locale", "terminal.intro",
     "terminal.picture",
 )
 
