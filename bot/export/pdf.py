@@ -63,7 +63,8 @@ def summary_lines(record: Mapping[str, Any], history: History, texts: Mapping[st
     if enrolment:
         zone = (enrolment.get("time_zone") or "").rsplit("/", 1)[-1].replace("_", " ")
         day = max((d["day"] for d in record.get("deliveries") or []), default=0)
-        lines.append(t("export.plan", status=enrolment["status"], time=enrolment.get("delivery_time") or "-",
+        status = texts.get(f"export.status.{enrolment['status']}", enrolment["status"])
+        lines.append(t("export.plan", status=status, time=enrolment.get("delivery_time") or "-",
                        zone=zone or "-", sent=sent, day=day))
         percent = round(100 * done / sent) if sent else 0
         lines.append(t("export.adherence", done=done, sent=sent, percent=percent))
