@@ -87,12 +87,22 @@ def test_redact_removes_the_token_from_messages_and_tracebacks():
 
 
 def test_a_message_without_buttons_is_merged_into_the_next():
+    from bot.adapters.telegram.sender import _groups
     from bot.engine import Action, Answered, Outcome
+    from bot.runtime.rows import draft_of
+    from bot.storage.outbox import Row
+
+    def rows(*outputs):
+        drafts = [d for d in map(draft_of, outputs) if d is not None]
+        return [Row(i, "telegram", "1", d.kind, d.body) for i, d in enumerate(drafts)]
+
+    def shown(groups):  # (kinds, joined text, buttons of the last) of each Bot API call
+        return [([r.kind for r in g], "\n\n".join(r.body.get("text", "") for r in g), g[-1].body.get("buttons"))
+                for g in groups]
     intro, question = Message("Thank you."), Message("Bladder?", (Button("yes", "Yes"),), ("bladder_bowel",), "5")
-    outputs = [Answered("4", "Agree"), intro, Action("hold_plan"), question, Outcome("coaching"), Message("a"),
-               Message("b")]
-    assert render.merged(outputs) == [
-        Answered("4", "Agree"), Message("Thank you.\n\nBladder?", question.buttons, question.screens, "5"),
-        Message("a\n\nb")]
-    long = Message("x" * 4000)
-    assert render.merged([long, Message("y" * 200)]) == [long, Message("y" * 200)], "never over the limit"
+    calls = shown(_groups(rows(Answered("4", "Agree"), intro, Action("hold_plan"), question, Outcome("coaching"),
+                               Message("a"), Message("b"))))
+    assert calls == [(["answered"], "", None), (["message", "message"], "Thank you.\n\nBladder?", [["yes", "Yes"]]),
+                     (["outcome"], "", None), (["message", "message"], "a\n\nb", [])]
+    long = rows(Message("x" * 4000), Message("y" * 200))
+    assert [len(g) for g in _groups(long)] == [1, 1], "never over the limit"

@@ -54,10 +54,6 @@ class Dispatcher:
             if key not in self._tasks:
                 self._tasks[key] = asyncio.create_task(self._person(key))
 
-    @property
-    def held(self) -> frozenset[int]:
-        return frozenset(self._held)
-
     async def sweep(self, limit: int = 500) -> int:
         """Renew the leases held, and take rows whose lease lapsed; how many were taken."""
         now = self.clock()

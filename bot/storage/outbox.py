@@ -7,7 +7,7 @@ Connection, like the rest of storage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,7 +52,6 @@ class Mark:
     sent_id: int | None = None
     at: datetime | None = None
     delivery_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def write(

@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
 
 from bot.adapters.telegram.callbacks import CallbackSigner
-from bot.engine import Action, Message, Outcome, Output
+from bot.engine import Message
 
 LIMIT = MessageLimit.MAX_TEXT_LENGTH
 
@@ -38,19 +38,3 @@ def html_pieces(text: str) -> list[str]:
 def answered(question_html: str, label: str) -> str:
     """The question as it reads once answered."""
     return f"{question_html}\n\n<b>→ {html.escape(label, quote=False)}</b>"
-
-
-def merged(outputs: list[Output]) -> list[Output]:
-    """What Telegram shows, in order: a message without buttons is joined to the message after it
-    (one bubble, one Bot API call); outcomes and actions, which show nothing, are left out."""
-    out: list[Output] = []
-    for item in outputs:
-        if isinstance(item, Outcome | Action):
-            continue
-        last = out[-1] if out else None
-        if (isinstance(item, Message) and isinstance(last, Message) and not last.buttons
-                and len(last.text) + len(item.text) + 2 <= LIMIT):
-            out[-1] = Message(f"{last.text}\n\n{item.text}", item.buttons, item.screens, item.ref)
-        else:
-            out.append(item)
-    return out
