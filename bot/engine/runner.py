@@ -12,6 +12,7 @@ from bot.engine.events import (Action, Answered, Button, Event, Interrupt, Messa
 from bot.engine.progress import Progress
 from bot.engine.symptoms import Mentions, Recogniser
 from bot.flows.model import Answer, Flow, State
+from bot.values import normalize
 
 if TYPE_CHECKING:
     from bot.flows.model import FlowSet
@@ -288,8 +289,8 @@ class Engine:
             index = replies.choice(text, [self._label(p, a) for a in state.options])
             option = state.options[index] if index is not None else None
         elif state.ask == "text":  # a button's label typed takes that way ("no more"); other words are the answer
-            said = replies.normalize(text)
-            option = next((a for a in state.options if replies.normalize(self._label(p, a)) == said), None)
+            said = normalize(text)
+            option = next((a for a in state.options if normalize(self._label(p, a)) == said), None)
         else:
             option = None
         if option is not None:

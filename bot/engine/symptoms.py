@@ -1,7 +1,7 @@
 """Noticing red-flag signs in a person's own words, in any language the vocabularies cover.
 
 A vocabulary (flows/symptoms/<locale>.yaml) lists phrases per red flag. Text and phrases are
-normalised (`replies.normalize`) and every word is stemmed with that language's Snowball stemmer.
+normalised (`bot.values.normalize`) and every word is stemmed with that language's Snowball stemmer.
 A phrase matches when its words occur in order with at most `GAP` other words between them. A
 word ending in `*` matches as a prefix, `{n}` matches any number and `{name}` any word of the
 vocabulary's word class `name` (such as {body} or {pain}). A misspelt word matches
@@ -26,7 +26,7 @@ import wordfreq
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
-from bot.engine.replies import normalize
+from bot.values import normalize
 from bot.flows.model import Vocabulary
 
 GAP = 2  # other words allowed between two words of a phrase

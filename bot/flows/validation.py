@@ -4,7 +4,7 @@ from __future__ import annotations
 import string
 from typing import TYPE_CHECKING
 
-from bot.engine import replies
+from bot import values
 from bot.flows.model import YES_NO, Flow, State
 from bot.flows.lint import lint
 from bot.flows.safety import prove
@@ -153,7 +153,7 @@ def _state_rules(flowset: FlowSet, state: State) -> list[tuple[str, tuple]]:
         out += _answer_rules(state)
     if state.choices and state.ask not in ("time", "timezone", "number"):
         out.append(("only time, timezone and number questions have choices", ("choices",)))
-    parse = {"time": replies.clock_time, "timezone": replies.time_zone,
+    parse = {"time": values.clock_time, "timezone": values.time_zone,
              "number": lambda c: c if _within(c, state.min or 0, state.max or 0) else None}
     for i, choice in enumerate(state.choices):
         if state.ask in parse and parse[state.ask](choice) != choice:
@@ -254,7 +254,7 @@ def _check_vocabularies(flowset: FlowSet) -> list[SourceError]:
             if flag not in flowset.clinical.flag_ids:
                 problems.append(source.error(("flags", flag), f"unknown red flag {flag!r} (see red-flags.yaml)"))
             for i, phrase in enumerate(phrases):
-                if not replies.normalize(phrase.replace("*", "").replace("{n}", "1")):
+                if not values.normalize(phrase.replace("*", "").replace("{n}", "1")):
                     problems.append(source.error(("flags", flag, i), f"phrase {phrase!r} has no words"))
         missing = [f for f in flowset.clinical.flag_ids if not vocabulary.flags.get(f)]
         if missing:
