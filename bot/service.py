@@ -1,4 +1,4 @@
-"""The conversation service: what every adapter calls. Commands, storage, side effects; no transport."""
+"""The conversation service: the step every input goes through. Pure: a Turn in, outputs and effects out."""
 from __future__ import annotations
 
 import asyncio
@@ -8,21 +8,24 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import sqlalchemy as sa
+
 from bot import locales
 from bot.coaching.coach import COMMANDS as COACH_COMMANDS
 from bot.coaching.coach import DAY_REF, Coach
 from bot.engine import (Action, Answered, Button, Engine, Interrupt, Message, Outcome, Output, Press, Progress,
                         Refused, Repeat, Start, Text)
-from bot.storage import Store, StorageUnavailable, Turn
-from bot.storage import coaching as records
-from bot.storage import inbox
+from bot.export.documents import export_documents
+from bot.storage import Store, StorageUnavailable, inbox, turns
+from bot.turn import DropQueued, Forget, RecordClearance, RecordOutcome, SaveProgress, SetStopped, Turn
 
 log = logging.getLogger(__name__)
 
 TRIAGE = "triage"
 DELETE_REF = "delete"
 DELETE_VALID = timedelta(minutes=10)  # how long a /delete confirmation button works
-COMMANDS = ("start", "restart") + COACH_COMMANDS + ("language", "help", "privacy", "stop", "delete")
+COMMANDS = ("start", "restart") + COACH_COMMANDS + ("export", "language", "help", "privacy", "stop", "delete")
+READ_RECORD = ("progress", "export")  # commands whose step reads everything stored about the person
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +103,19 @@ class Backline:
         inbox and outbox). An `update_id` seen before is ignored."""
         async with self._locks.hold(who):
             try:
-                return await self.store.step(who.channel, who.external_id, self.clock(),
-                                             lambda turn: self._direct(turn, item, update_id, language))
+                return await self.store.run(lambda conn: self._direct(conn, who, item, update_id, language))
             except StorageUnavailable as exc:
                 log.warning("storage unavailable for a %s step: %s", who.channel, exc)
                 return [self.say("error.storage", locales.from_telegram(language))]
 
-    def _direct(self, turn: Turn, item: Input, update_id: int | None, language: str | None) -> list[Output]:
-        if update_id is not None and not inbox.seen(turn.conn, turn.person.channel, update_id, turn.now):
+    def _direct(self, conn: sa.Connection, who: Who, item: Input, update_id: int | None, language: str | None) -> list[Output]:
+        now = self.clock()
+        if update_id is not None and not inbox.seen(conn, who.channel, update_id, now):
             return []
-        return self.step(turn, item, language=language)
+        turn = turns.load(conn, turns.load_person(conn, who.channel, who.external_id, now), now, needs_record(item))
+        out = self.step(turn, item, language=language)
+        turns.apply(conn, turn)
+        return out
 
     def step(self, turn: Turn, item: Input, at: datetime | None = None,
              shown: tuple[str, datetime | None] | None = None, language: str | None = None) -> list[Output]:
@@ -135,11 +141,12 @@ class Backline:
                 progress, out = self._then_ask_again(progress, "service.help")
             case Command("language"):
                 progress, out = self.engine.handle(progress, Interrupt("language"))
+            case Command("export"):
+                out = export_documents(turn.record, self.coach.texts(progress.locale), turn.now)
             case Command("privacy"):
                 out.append(self.say("service.privacy", progress.locale))
             case Command("stop"):
-                turn.set_stopped("stop")
-                records.drop_queued(turn.conn, person.id)
+                turn.do(SetStopped("stop"), DropQueued())
                 out.append(self.say("service.stopped", progress.locale))
             case Command(name) if name in COACH_COMMANDS:
                 progress, out = self.coach.command(turn, progress, name)
@@ -154,14 +161,14 @@ class Backline:
             case Press():
                 progress, out = self.engine.handle(progress, item)
         if isinstance(item, Command) and item.name in ("start", "restart") and person.stopped:
-            turn.set_stopped(None)
+            turn.do(SetStopped(None))
         for output in out:
             if isinstance(output, Outcome):
-                turn.record_outcome(output.outcome, list(output.flags))
+                turn.do(RecordOutcome(output.outcome, tuple(output.flags)))
             elif isinstance(output, Action) and output.name == "record_clearance":
-                turn.record_clearance(person.progress.last_outcome)
+                turn.do(RecordClearance(person.progress.last_outcome))
         out += self.coach.apply(turn, out, progress.locale)
-        turn.save(progress)
+        turn.do(SaveProgress(progress))
         return out
 
     def _then_ask_again(self, progress: Progress, key: str, **values: object) -> tuple[Progress, list[Output]]:
@@ -186,12 +193,17 @@ class Backline:
         label = self.text(f"service.delete_{press.answer}", locale)
         if press.answer == "cancel":
             return [Answered(press.ref, label), self.say("service.delete_kept", locale)]
-        turn.forget()
+        turn.do(Forget())
         return [Answered(press.ref, label), self.say("service.deleted", locale)]
 
     async def mark_blocked(self, who: Who) -> None:
         """The person blocked the bot: send them nothing more (someone already erased stays erased)."""
         await self.store.mark_stopped(who.channel, who.external_id, "blocked")
+
+
+def needs_record(item: Input) -> bool:
+    """Whether the step of `item` reads everything stored about the person (loaded before it)."""
+    return isinstance(item, Command) and item.name in READ_RECORD
 
 
 def _seen(shown: tuple[str, datetime | None] | None, at: datetime | None) -> bool:

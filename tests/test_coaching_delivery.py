@@ -12,9 +12,9 @@ from bot.runtime import Runtime
 from bot.runtime.rows import output_of
 from bot.service import Backline, Command, Who
 from bot.storage import Store
-from bot.storage import coaching as records
 from bot.storage.outbox import BLOCKED, SENT, Mark
 from bot.storage.tables import deliveries, enrolments, measurements, scores
+from bot.turn import SaveEnrolment
 
 UTC = timezone.utc
 START = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)  # 07:00 in Berlin: 08:00 is still ahead everywhere used
@@ -430,7 +430,7 @@ async def test_automatic_erasure_spares_people_who_still_receive_their_plan(coac
     await enrol(coached, at="08:00", zone="UTC")
     await enrol(coached, Who("simulator", "bob"), at="08:00", zone="UTC")
     await coached.store.step("simulator", "bob", datetime(2026, 11, 24, 6, tzinfo=UTC),
-                             lambda turn: records.save_enrolment(turn.conn, turn.person.id, turn.now, status="paused"))
+                             lambda turn: turn.do(SaveEnrolment({"status": "paused"})))
     await deliver_day_one(coached)
     erased = await store.purge_inactive(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
     assert erased == 1

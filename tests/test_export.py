@@ -12,7 +12,8 @@ from pypdf import PdfReader
 
 from bot.engine import Document
 from bot.export.pdf import summary_pdf
-from bot.export.portable import SCHEMA_PATH, export_json, history, import_json, schema
+from bot.coaching.scores import history
+from bot.export.portable import SCHEMA_PATH, export_json, import_json, schema
 
 T0 = datetime(2027, 3, 1, 7, 30, tzinfo=timezone.utc)
 

@@ -124,7 +124,7 @@ async def test_a_new_process_carries_on_where_the_last_one_stopped(engine, coach
 
 async def test_storage_failure_gets_a_clear_answer_and_loses_nothing(engine, coach):
     class Broken:
-        async def step(self, *args):
+        async def run(self, *args):
             raise StorageUnavailable("OperationalError")
     backline = Backline(engine, Broken(), coach)
     out = await backline.handle(ANN, Text("yes"))

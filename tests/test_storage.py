@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from bot.engine import Progress
 from bot.storage import Store, StorageUnavailable
-from bot.storage import coaching as records
+from bot.turn import RecordOutcome, SaveEnrolment, SaveProgress
 from bot.storage.tables import enrolments, people, triage_results
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
@@ -40,7 +40,7 @@ async def test_each_step_is_committed_and_survives_a_reopen(database_url):
         progress = turn.person.progress
         progress.flow, progress.state, progress.step = "triage", "squat", 4
         progress.answers["squat_heels_lift"] = "yes"
-        turn.save(progress)
+        turn.do(SaveProgress(progress))
     await store.step("telegram", "42", NOW, answer)
     await store.close()  # as if the process were killed right after the step
 
@@ -54,7 +54,7 @@ async def test_each_step_is_committed_and_survives_a_reopen(database_url):
 
 async def test_a_failed_step_rolls_back_everything(store):
     def half_then_fail(turn):
-        turn.record_outcome("emergency", ["bladder_bowel"])
+        turn.do(RecordOutcome("emergency", ("bladder_bowel",)))
         raise RuntimeError("boom")
     with pytest.raises(RuntimeError):
         await store.step("telegram", "1", NOW, half_then_fail)
@@ -63,9 +63,8 @@ async def test_a_failed_step_rolls_back_everything(store):
 
 async def test_forget_erases_every_row_of_that_person_only(store):
     def full(turn):
-        turn.record_outcome("coaching", [])
-        records.save_enrolment(turn.conn, turn.person.id, NOW, status="active")
-        turn.save(Progress(answers={"knee_to_wall_cm": 8}))
+        turn.do(RecordOutcome("coaching", ()), SaveEnrolment({"status": "active"}),
+                SaveProgress(Progress(answers={"knee_to_wall_cm": 8})))
     await store.step("telegram", "1", NOW, full)
     await store.step("telegram", "2", NOW, full)
     assert await store.forget("telegram", "1") is True
@@ -75,8 +74,8 @@ async def test_forget_erases_every_row_of_that_person_only(store):
 
 
 async def test_enrolment_is_updated_in_place(store):
-    await store.step("terminal", "ann", NOW, lambda t: records.save_enrolment(t.conn, t.person.id, NOW, status="declined"))
-    await store.step("terminal", "ann", NOW, lambda t: records.save_enrolment(t.conn, t.person.id, NOW, status="pending"))
+    await store.step("terminal", "ann", NOW, lambda t: t.do(SaveEnrolment({"status": "declined"})))
+    await store.step("terminal", "ann", NOW, lambda t: t.do(SaveEnrolment({"status": "pending"})))
     statuses = await store.run(lambda c: c.execute(sa.select(enrolments.c.status)).scalars().all())
     assert statuses == ["pending"]
 
@@ -108,11 +107,11 @@ async def test_concurrent_steps_commit_and_a_failing_one_fails_alone(store):
 
     def ok(n):
         def work(turn):
-            turn.record_outcome("coaching", [])
+            turn.do(RecordOutcome("coaching", ()))
         return work
 
     def bad(turn):
-        turn.record_outcome("urgent", ["dvt_signs"])
+        turn.do(RecordOutcome("urgent", ("dvt_signs",)))
         raise ValueError("bad step")
     results = await asyncio.gather(*(store.step("bench", str(n), NOW, ok(n)) for n in range(30)),
                                    store.step("bench", "bad", NOW, bad), return_exceptions=True)

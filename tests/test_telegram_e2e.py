@@ -374,15 +374,15 @@ async def test_quick_replies_show_no_typing_indicator(server, sqlite_url):
 
 async def test_a_burst_of_plan_days_keeps_under_telegrams_rate_with_no_429(server, sqlite_url, engine):
     from datetime import timedelta
-    from bot.storage import coaching as records
+    from bot.turn import SaveEnrolment
     server.rate_limit(global_per_second=30)
     users = [server.user(7000 + n) for n in range(45)]
     async with running_bot(server, sqlite_url) as runner:  # the default limiter: 30 a second
         store = runner.backline.store
         for user in users:  # enrol directly: this test is about sending
-            await store.step("telegram", str(user.id), runner.backline.clock(), lambda turn: records.save_enrolment(
-                turn.conn, turn.person.id, turn.now, status="active", delivery_time="08:00", time_zone="UTC",
-                profile={}, next_day=1, next_due=turn.now - timedelta(minutes=1)))
+            await store.step("telegram", str(user.id), runner.backline.clock(), lambda turn: turn.do(SaveEnrolment(dict(
+                status="active", delivery_time="08:00", time_zone="UTC", profile={}, next_day=1,
+                next_due=turn.now - timedelta(minutes=1)))))
         started = asyncio.get_running_loop().time()
         await runner.deliver_due()
         await server.wait_for(lambda: all(u.messages() for u in users))

@@ -1,7 +1,7 @@
 """The coaching side of a person's step: plan commands, check-ins, and the actions flows emit.
 
-Runs inside one Store transaction (a Turn), like the rest of the step; no transport, no wall clock
-beyond the step's `now`.
+Pure, like the rest of the step: it reads the person's data loaded in the Turn and records what changes
+as effects (bot/turn.py); no storage, no transport, no wall clock beyond the step's `now`.
 """
 from __future__ import annotations
 
@@ -12,16 +12,12 @@ from bot.coaching.chart import progress_png
 from bot.coaching.content import Plan
 from bot.coaching.plan import day_plan, render
 from bot.coaching.schedule import first_due, local_date
-from bot.engine import (Action, Answered, Button, Document, Engine, Interrupt, Message, Outcome, Output, Photo, Press,
+from bot.engine import (Action, Answered, Button, Engine, Interrupt, Message, Outcome, Output, Photo, Press,
                         Progress, Refused)
-from bot.coaching.scores import activity_answers, from_answers
-from bot.export import portable
-from bot.export.pdf import summary_pdf
-from bot.storage import Turn
-from bot.storage import coaching as records
-from bot.storage import records as people_records
+from bot.coaching.scores import activity_answers, from_answers, history
+from bot.turn import AddMeasurement, AddScores, DropQueued, Enrolment, RecordCheckin, SaveEnrolment, Turn
 
-COMMANDS = ("plan", "pause", "resume", "time", "timezone", "progress", "export")
+COMMANDS = ("plan", "pause", "resume", "time", "timezone", "progress")
 CHECKINS = ("done", "skipped", "worse", "symptom")
 RESCREEN = "screen"  # the button of the message that runs the screen again after the six weeks
 DAY_REF = "day"
@@ -54,13 +50,10 @@ class Coach:
 
     # commands ---------------------------------------------------------------------------------
     def command(self, turn: Turn, progress: Progress, name: str) -> tuple[Progress, list[Output]]:
-        locale, person = progress.locale, turn.person
-        enrolment = records.enrolment(turn.conn, person.id)
+        locale, enrolment = progress.locale, turn.enrolment
         enrolled = enrolment is not None and enrolment.status in ENROLLED
         if name == "progress":
             return progress, self._progress(turn, enrolment, locale)
-        if name == "export":
-            return progress, self._export(turn, locale)
         if enrolment is not None and enrolment.status == "flagged" and name in ("resume", "plan"):
             return progress, [self.say("coaching.flagged", locale)]
         if not enrolled:
@@ -75,25 +68,32 @@ class Coach:
             return progress, [Message(render(today))]
         if name == "pause":
             if enrolment.status == "active":
-                records.save_enrolment(turn.conn, person.id, turn.now, status="paused")
+                self._save(turn, status="paused")
             return progress, [self.say("coaching.paused", locale)]
         if enrolment.status == "paused":  # resume
-            local, due = first_due(turn.now, enrolment.delivery_time, enrolment.time_zone,
-                                   records.last_delivered_at(turn.conn, person.id))
-            records.save_enrolment(turn.conn, person.id, turn.now, status="active", next_due=due)
+            local, due = first_due(turn.now, enrolment.delivery_time, enrolment.time_zone, turn.last_delivered_at)
+            self._save(turn, status="active", next_due=due)
             return progress, [Message(self._when("coaching.resumed", locale, local, enrolment.delivery_time,
                                                  enrolment.time_zone), key="coaching.resumed")]
         return progress, [self.say("coaching.already_active", locale)]
 
-    def _today(self, turn: Turn, enrolment: records.Enrolment) -> int:
+    def _save(self, turn: Turn, **values: object) -> None:
+        """Change the enrolment; a plan no longer active takes back the days queued and not yet sent."""
+        turn.do(SaveEnrolment(values))
+        if values.get("status", "active") != "active":
+            turn.do(DropQueued())
+
+    def _today(self, turn: Turn, enrolment: Enrolment) -> int:
         """Today's plan day: the one sent today, else the next one due."""
-        last = records.last_delivered_at(turn.conn, turn.person.id)
+        last = turn.last_delivered_at
         served_today = last is not None and local_date(last, enrolment.time_zone) == local_date(turn.now,
                                                                                                  enrolment.time_zone)
         return max(1, enrolment.next_day - 1 if served_today else enrolment.next_day)
 
-    def _progress(self, turn: Turn, enrolment: records.Enrolment | None, locale: str) -> list[Output]:
-        sent, measured = records.history(turn.conn, turn.person.id)
+    def _progress(self, turn: Turn, enrolment: Enrolment | None, locale: str) -> list[Output]:
+        record = turn.record
+        sent = [(d["day"], d["checkin"]) for d in record["deliveries"] if d["status"] == "sent"]
+        measured = [(m["at"], m["cm"]) for m in record["measurements"]]
         if enrolment is None or (not sent and not measured):
             return [self.say("progress.none", locale)]
         answered = [c for _, c in sent]
@@ -107,31 +107,21 @@ class Coach:
         latest = f"{measured[-1][1]:g}" if measured else "-"
         out: list[Output] = [self.say("progress.summary", locale, streak=streak, done=done, sent=len(sent),
                                                adherence=adherence, latest=latest)]
-        record = people_records.person_record(turn.conn, turn.person.id)
-        png = progress_png(portable.history(record), self._texts(locale))
+        png = progress_png(history(record), self.texts(locale))
         out.append(Photo(png, self.text("progress.chart_caption", locale)))
         return out
 
-    def _texts(self, locale: str) -> dict[str, str]:
+    def texts(self, locale: str) -> dict[str, str]:
+        """All texts in `locale`, English where it has none."""
         texts = self.engine.flowset.texts
         return {**texts["en"], **texts.get(locale, {})}
-
-    def _export(self, turn: Turn, locale: str) -> list[Output]:
-        """/export: a one- or two-page PDF for a physiotherapist, and everything stored, as JSON."""
-        record = people_records.person_record(turn.conn, turn.person.id)
-        texts = self._texts(locale)
-        pdf = summary_pdf(record, portable.history(record), texts, turn.now)
-        return [Document("backline-summary.pdf", "application/pdf", pdf, texts["export.caption"]),
-                Document("backline-data.json", "application/json", portable.export_json(record, turn.now),
-                         texts["export.json_caption"])]
 
     # check-ins ------------------------------------------------------------------------------------
     def checkin(self, turn: Turn, progress: Progress, press: Press) -> tuple[Progress, list[Output]]:
         day = press.ref[len(DAY_REF):]
-        sent = records.delivered_day(turn.conn, turn.person.id, int(day)) if day.isdigit() else None
-        if sent is None or press.answer not in CHECKINS + (RESCREEN,):
+        if not (day.isdigit() and turn.sent(int(day))) or press.answer not in CHECKINS + (RESCREEN,):
             return progress, [Refused(self.text("hint.stale", progress.locale), "hint.stale")]
-        records.record_checkin(turn.conn, turn.person.id, int(day), press.answer)
+        turn.do(RecordCheckin(int(day), press.answer))
         label = "plan.rescreen_start" if press.answer == RESCREEN else f"checkin.{press.answer}"
         out: list[Output] = [Answered(press.ref, self.text(label, progress.locale))]
         if press.answer in ("worse", "symptom", RESCREEN):
@@ -139,8 +129,7 @@ class Coach:
             return progress, out + more
         out.append(self.say(f"checkin.thanks_{press.answer}", progress.locale))
         if day_plan(self.plan, int(day), {}).measure:
-            names = people_records.activity_names(turn.conn, turn.person.id)
-            progress, more = self.engine.handle(progress, Interrupt("weekly", activity_answers(names)))
+            progress, more = self.engine.handle(progress, Interrupt("weekly", activity_answers(turn.activities)))
             out += more
         return progress, out
 
@@ -156,61 +145,59 @@ class Coach:
         return extra
 
     def _flag(self, turn: Turn, locale: str) -> list[Output]:
-        enrolment = records.enrolment(turn.conn, turn.person.id, lock=True)
+        enrolment = turn.enrolment
         if enrolment is None or enrolment.status not in ENROLLED + ("pending",):
             return []
-        records.save_enrolment(turn.conn, turn.person.id, turn.now, status="flagged")
+        self._save(turn, status="flagged")
         return [self.say("coaching.flag_paused", locale)] if enrolment.status in ENROLLED else []
 
     def _act(self, turn: Turn, action: Action, locale: str) -> list[Output]:
-        conn, pid, now, data = turn.conn, turn.person.id, turn.now, action.data
-        enrolment = records.enrolment(conn, pid, lock=True)
+        now, data, enrolment = turn.now, action.data, turn.enrolment
         status = enrolment.status if enrolment else None
         if action.name in ("hold_plan", "resume_plan"):
             held = {"hold_plan": ("active", "checking"), "resume_plan": ("checking", "active")}[action.name]
             if status == held[0]:
                 after_plan = action.name == "resume_plan" and (enrolment.next_day or 0) > self.plan.rescreen_after
-                records.save_enrolment(conn, pid, now, status=held[1], **({"rescreened_at": now} if after_plan else {}))
+                self._save(turn, status=held[1], **({"rescreened_at": now} if after_plan else {}))
             return []
         if action.name in ("accept_coaching", "decline_coaching"):
             if status not in ENROLLED:  # a plan already running is changed only by enrol, /pause or /stop
-                records.save_enrolment(conn, pid, now, status="pending" if action.name == "accept_coaching"
-                                       else "declined", profile={k: data[k] for k in PROFILE_KEYS if k in data})
+                self._save(turn, status="pending" if action.name == "accept_coaching" else "declined",
+                           profile={k: data[k] for k in PROFILE_KEYS if k in data})
             return []
         if action.name in ("record_baseline", "record_week"):
             return self._scores(turn, enrolment, action, locale)
         if action.name == "pause_plan":
             if status == "active":
-                records.save_enrolment(conn, pid, now, status="paused")
+                self._save(turn, status="paused")
             return [self.say("coaching.paused", locale)]
         if action.name == "record_measurement":
-            records.add_measurement(conn, pid, now, data["knee_to_wall_cm"])
+            turn.do(AddMeasurement(data["knee_to_wall_cm"]))
             return [self.say("measure.recorded", locale, cm=f"{data['knee_to_wall_cm']:g}")]
         at = data.get("delivery_time") if action.name in ("enrol", "set_time") else enrolment.delivery_time
         zone = data.get("time_zone") if action.name in ("enrol", "set_zone") else enrolment.time_zone
-        local, due = first_due(now, at, zone, records.last_delivered_at(conn, pid))
+        local, due = first_due(now, at, zone, turn.last_delivered_at)
         values = {"delivery_time": at, "time_zone": zone, "next_due": due}
         if action.name == "enrol":
             profile = {k: data[k] for k in PROFILE_KEYS if k in data}
-            values |= {"status": "active", "profile": profile, "next_day": records.next_plan_day(conn, pid)}
+            values |= {"status": "active", "profile": profile, "next_day": turn.next_plan_day}
             if "knee_to_wall_cm" in profile:
-                records.add_measurement(conn, pid, now, profile["knee_to_wall_cm"])
-        records.save_enrolment(conn, pid, now, **values)
+                turn.do(AddMeasurement(profile["knee_to_wall_cm"]))
+        self._save(turn, **values)
         key = {"enrol": "coaching.confirmed", "set_time": "coaching.time_changed", "set_zone": "coaching.zone_changed"}
         paused = action.name != "enrol" and status == "paused"
         return [Message(self._when(key[action.name], locale, local, at, zone) +
                         ("\n\n" + self.text("coaching.still_paused", locale) if paused else ""), key=key[action.name])]
 
-    def _scores(self, turn: Turn, enrolment: records.Enrolment | None, action: Action, locale: str
-                ) -> list[Output]:
+    def _scores(self, turn: Turn, enrolment: Enrolment | None, action: Action, locale: str) -> list[Output]:
         """Store what a baseline or weekly check reported (its plan day: 0 at enrolment)."""
         day = 0 if action.name == "record_baseline" or enrolment is None else max(0, (enrolment.next_day or 1) - 1)
         recorded = from_answers(action.data, turn.now, day)
-        readings = [{"at": r.at, "day": r.day, "measure": r.measure, "slot": r.slot, "value": r.value}
-                    for r in recorded.readings]
-        people_records.add_scores(turn.conn, turn.person.id, recorded.activities, readings, turn.now)
+        readings = tuple({"at": r.at, "day": r.day, "measure": r.measure, "slot": r.slot, "value": r.value}
+                         for r in recorded.readings)
+        turn.do(AddScores(dict(recorded.activities), readings))
         if recorded.knee_to_wall_cm is not None:
-            records.add_measurement(turn.conn, turn.person.id, turn.now, recorded.knee_to_wall_cm)
+            turn.do(AddMeasurement(recorded.knee_to_wall_cm))
         return []  # the flow thanks them
 
     def _when(self, key: str, locale: str, local: date, at: str, zone: str) -> str:

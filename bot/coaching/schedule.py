@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from bot.storage.coaching import Advance
+from bot.turn import Advance
 
 UTC = timezone.utc
 PLAN_DAYS = 42  # six weeks; afterwards one maintenance message a week

@@ -106,3 +106,17 @@ class History:
 
     def _ordered(self) -> list[Reading]:
         return sorted(self.readings, key=lambda r: (r.day, r.at, r.slot or 0))
+
+
+def history(record: Mapping[str, Any]) -> History:
+    """The scores history of a person record (the planner's, the review's and the charts' input)."""
+    deliveries = sorted(record.get("deliveries") or [], key=lambda d: d["day"])
+    enrolment = record.get("enrolment") or {}
+    start = deliveries[0]["local_date"] if deliveries else (enrolment.get("updated_at")
+                                                            or record["person"]["created_at"]).date()
+    checkins = {d["day"]: d.get("checkin") for d in deliveries if d.get("status") == "sent"}
+    readings = tuple(Reading(s["at"], s["day"], s["measure"], s["value"], s.get("slot"))
+                     for s in record.get("scores") or [])
+    measurements = tuple(sorted((m["at"], m["cm"]) for m in record.get("measurements") or []))
+    activities = {a["slot"]: a["name"] for a in record.get("activities") or []}
+    return History(start, checkins, readings, measurements, activities)

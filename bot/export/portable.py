@@ -13,8 +13,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.coaching.scores import History, Reading
-
 FORMAT = "backline-export"
 VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("export.schema.json")
@@ -78,17 +76,3 @@ def _iso(value: datetime | date, kind: str) -> str:
 
 def _parse(value: str, kind: str) -> datetime | date:
     return datetime.fromisoformat(value) if kind == "instant" else date.fromisoformat(value)
-
-
-def history(record: Mapping[str, Any]) -> History:
-    """The scores history of a person record (the planner's, the review's and the charts' input)."""
-    deliveries = sorted(record.get("deliveries") or [], key=lambda d: d["day"])
-    enrolment = record.get("enrolment") or {}
-    start = deliveries[0]["local_date"] if deliveries else (enrolment.get("updated_at")
-                                                            or record["person"]["created_at"]).date()
-    checkins = {d["day"]: d.get("checkin") for d in deliveries if d.get("status") == "sent"}
-    readings = tuple(Reading(s["at"], s["day"], s["measure"], s["value"], s.get("slot"))
-                     for s in record.get("scores") or [])
-    measurements = tuple(sorted((m["at"], m["cm"]) for m in record.get("measurements") or []))
-    activities = {a["slot"]: a["name"] for a in record.get("activities") or []}
-    return History(start, checkins, readings, measurements, activities)

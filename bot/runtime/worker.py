@@ -17,11 +17,9 @@ from bot.engine import Text
 from bot.runtime import rows
 from bot.runtime.channel import Channel
 from bot.runtime.dispatcher import LEASE, Dispatcher
-from bot.service import Backline
-from bot.storage import StorageUnavailable, Turn
-from bot.storage import inbox, outbox
+from bot.service import Backline, needs_record
+from bot.storage import StorageUnavailable, inbox, outbox, turns
 from bot.storage.outbox import Row
-from bot.storage.store import load_person
 
 log = logging.getLogger(__name__)
 TYPING_AFTER = 0.3  # seconds a step may take before the channel is told it is working
@@ -114,7 +112,7 @@ class Worker:
         if entry is None:
             return None
         now = self.backline.clock()
-        person = load_person(conn, channel, external_id, now)
+        person = turns.load_person(conn, channel, external_id, now)
         if outbox.busy(conn, channel, external_id):
             return _WAIT
         item = rows.input_of(entry.payload)
@@ -124,9 +122,9 @@ class Worker:
             if isinstance(item, Text) and progress.active
             else None
         )
-        outputs = self.backline.step(
-            Turn(conn, person, now), item, entry.at, shown, entry.payload.get("language")
-        )
+        turn = turns.load(conn, person, now, needs_record(item))
+        outputs = self.backline.step(turn, item, entry.at, shown, entry.payload.get("language"))
+        turns.apply(conn, turn)
         drafts = rows.drafts(item, outputs, entry.payload.get("context"))
         written = outbox.write(conn, channel, external_id, drafts, now, self.owner, now + LEASE)
         inbox.done(conn, entry.id)

@@ -4,7 +4,6 @@ Plain functions on a Connection, so that they run inside one Store transaction w
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -13,17 +12,7 @@ import sqlalchemy as sa
 
 from bot.storage.tables import aware as _aware
 from bot.storage.tables import deliveries, enrolments, insert_new, measurements, outbox, people
-
-@dataclass
-class Enrolment:
-    person_id: int
-    status: str
-    delivery_time: str | None
-    time_zone: str | None
-    profile: dict[str, Any]
-    next_day: int | None
-    next_due: datetime | None
-    rescreened_at: datetime | None = None
+from bot.turn import Enrolment, Planner
 
 
 @dataclass
@@ -43,7 +32,7 @@ class Due:
 
 
 def enrolment(conn: sa.Connection, person_id: int, lock: bool = False) -> Enrolment | None:
-    """The person's enrolment; `lock` holds its row (PostgreSQL) so a delivery claim can't race a change."""
+    """The person's enrolment; `lock` holds its row (PostgreSQL) so a delivery claim can't race the step."""
     query = sa.select(enrolments).where(enrolments.c.person_id == person_id)
     if lock and conn.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -55,9 +44,7 @@ def enrolment(conn: sa.Connection, person_id: int, lock: bool = False) -> Enrolm
 
 
 def save_enrolment(conn: sa.Connection, person_id: int, now: datetime, **values: Any) -> None:
-    """Change the enrolment; a plan no longer active takes back the days queued and not yet sent."""
-    if values.get("status", "active") != "active":
-        drop_queued(conn, person_id)
+    """Set enrolment fields, creating the enrolment if there is none."""
     values["updated_at"] = now
     done = conn.execute(enrolments.update().where(enrolments.c.person_id == person_id).values(values))
     if done.rowcount == 0:
@@ -74,24 +61,6 @@ def drop_queued(conn: sa.Connection, person_id: int) -> None:
         conn.execute(deliveries.update().where(deliveries.c.id.in_(ids)).values(status="skipped"))
 
 
-def next_plan_day(conn: sa.Connection, person_id: int) -> int:
-    """Where a (re-)enrolled person's plan carries on: after the last day already recorded."""
-    last = conn.execute(sa.select(sa.func.max(deliveries.c.day)).where(deliveries.c.person_id == person_id))
-    return (last.scalar_one() or 0) + 1
-
-
-def last_delivered_at(conn: sa.Connection, person_id: int) -> datetime | None:
-    """When the latest plan day that was sent (or is being sent) fell due."""
-    return _aware(conn.execute(sa.select(sa.func.max(deliveries.c.due_at)).where(
-        deliveries.c.person_id == person_id, deliveries.c.status != "skipped")).scalar_one())
-
-
-def delivered_day(conn: sa.Connection, person_id: int, day: int) -> dict | None:
-    row = conn.execute(sa.select(deliveries).where(deliveries.c.person_id == person_id, deliveries.c.day == day,
-                                                   deliveries.c.status == "sent")).one_or_none()
-    return row._asdict() if row else None
-
-
 def record_checkin(conn: sa.Connection, person_id: int, day: int, answer: str) -> None:
     conn.execute(deliveries.update().where(deliveries.c.person_id == person_id, deliveries.c.day == day)
                  .values(checkin=answer))
@@ -99,30 +68,6 @@ def record_checkin(conn: sa.Connection, person_id: int, day: int, answer: str) -
 
 def add_measurement(conn: sa.Connection, person_id: int, at: datetime, cm: float) -> None:
     conn.execute(measurements.insert().values(person_id=person_id, at=at, cm=float(cm)))
-
-
-def history(conn: sa.Connection, person_id: int) -> tuple[list[tuple[int, str | None]], list[tuple[datetime, float]]]:
-    """(day, check-in) of every sent delivery, and every (time, cm) measurement, oldest first."""
-    sent = conn.execute(sa.select(deliveries.c.day, deliveries.c.checkin).where(
-        deliveries.c.person_id == person_id, deliveries.c.status == "sent").order_by(deliveries.c.day)).all()
-    measured = conn.execute(sa.select(measurements.c.at, measurements.c.cm).where(
-        measurements.c.person_id == person_id).order_by(measurements.c.at)).all()
-    return [tuple(r) for r in sent], [(_aware(at), cm) for at, cm in measured]
-
-
-@dataclass(frozen=True, slots=True)
-class Advance:
-    """What the plan makes of one due enrolment: days to record as skipped and the day to send, each
-    (day, local date, due instant), and where the schedule goes next."""
-
-    skipped: list[tuple[int, date, datetime]]
-    send: tuple[int, date, datetime] | None
-    next_day: int
-    next_due: datetime
-
-
-# The plan's rule for a due enrolment: (next day, next due, delivery time, zone, now) -> Advance.
-Planner = Callable[[int, datetime, str, str, datetime], Advance]
 
 
 def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str, plan: Planner,

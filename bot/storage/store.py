@@ -21,7 +21,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -33,9 +32,9 @@ from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bot.engine.progress import Progress
-from bot.storage import inbox, outbox
-from bot.storage.tables import clearances, deliveries, insert_new, people, triage_results
+from bot.storage import inbox, outbox, turns
+from bot.storage.tables import deliveries, people
+from bot.turn import Person, Turn
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 0x6261636B  # one migrator at a time on a shared database
@@ -44,14 +43,6 @@ DEFAULT_TIMEOUT = 4.0  # seconds a unit of work may take (DATABASE_TIMEOUT)
 HEALTH_TIMEOUT = 1.5  # seconds a health check waits for the database
 PURGE_BATCH = 1000  # people erased per transaction, so that no purge statement runs long
 POOL = 20  # PostgreSQL connections kept open (a connection opened per unit costs more than the unit)
-
-
-# Statements built once: building them per call costs more than SQLite's own work.
-_SELECT_PERSON = sa.select(people).where(people.c.channel == sa.bindparam("b_channel"),
-                                         people.c.external_id == sa.bindparam("b_external"))
-_LOCK_PERSON = _SELECT_PERSON.with_for_update()
-_SAVE = people.update().where(people.c.id == sa.bindparam("b_id")).values(
-    progress=sa.bindparam("b_progress"), updated_at=sa.bindparam("b_now"))
 
 
 class StorageUnavailable(Exception):
@@ -93,49 +84,6 @@ def normalize_url(url: str) -> str:
         if url.startswith(prefix):
             return driver + url[len(prefix):]
     return url
-
-
-@dataclass
-class Person:
-    """A person's row: who they are on which channel, and their conversation progress."""
-
-    id: int
-    channel: str
-    external_id: str
-    progress: Progress
-    stopped: str | None
-
-
-class Turn:
-    """One step's view of a person, and its writes; all commit together or not at all."""
-
-    def __init__(self, conn: sa.Connection, person: Person, now: datetime):
-        self.conn, self.person, self.now = conn, person, now
-
-    def save(self, progress: Progress) -> None:
-        values = {"b_id": self.person.id, "b_progress": progress.to_dict(), "b_now": self.now}
-        self.conn.execute(_SAVE, values)
-        self.person.progress = progress
-
-    def forget(self) -> None:
-        """Erase the person and everything stored about them, and what was said to them."""
-        conn, person = self.conn, self.person
-        conn.execute(people.delete().where(people.c.id == person.id))
-        outbox.forget(conn, person.channel, person.external_id)
-        inbox.forget(conn, person.channel, person.external_id)
-
-    def set_stopped(self, reason: str | None) -> None:
-        self.conn.execute(people.update().where(people.c.id == self.person.id).values(stopped=reason))
-        self.person.stopped = reason
-
-    def record_outcome(self, outcome: str, flags: list[str]) -> None:
-        self.conn.execute(triage_results.insert().values(
-            person_id=self.person.id, outcome=outcome, flags=list(flags), at=self.now))
-
-    def record_clearance(self, after_outcome: str) -> None:
-        """The person said a professional has seen them since `after_outcome` and cleared exercise."""
-        self.conn.execute(clearances.insert().values(person_id=self.person.id, after_outcome=after_outcome,
-                                                     at=self.now))
 
 
 class Store:
@@ -217,12 +165,19 @@ class Store:
             raise StorageUnavailable(f"the database did not answer within {deadline:g} s")
         return task.result()
 
-    async def step(self, channel: str, external_id: str, now: datetime, work: Callable[[Turn], T]) -> T:
-        """Load (creating if new) and lock one person, run `work` on them, and commit."""
-        return await self.run(lambda conn: work(Turn(conn, load_person(conn, channel, external_id, now), now)))
+    async def step(self, channel: str, external_id: str, now: datetime, work: Callable[[Turn], T],
+                   record: bool = False) -> T:
+        """Load (creating if new) and lock one person, run `work` on them, apply its effects and commit;
+        `record`: load everything stored about them too."""
+        def unit(conn: sa.Connection) -> T:
+            turn = turns.load(conn, turns.load_person(conn, channel, external_id, now), now, record)
+            result = work(turn)
+            turns.apply(conn, turn)
+            return result
+        return await self.run(unit)
 
     async def find(self, channel: str, external_id: str) -> Person | None:
-        return await self.run(lambda conn: _find(conn, channel, external_id))
+        return await self.run(lambda conn: turns.find(conn, channel, external_id))
 
     async def forget(self, channel: str, external_id: str) -> bool:
         """Erase the person and everything stored about them; True if there was anything."""
@@ -321,28 +276,6 @@ class _Liveness:
 def _consume(task: asyncio.Task) -> None:
     if not task.cancelled():
         task.exception()
-
-
-def _row_person(row: sa.Row) -> Person:
-    return Person(row.id, row.channel, row.external_id, Progress.from_dict(row.progress), row.stopped)
-
-
-def _find(conn: sa.Connection, channel: str, external_id: str, lock: bool = False) -> Person | None:
-    query = _LOCK_PERSON if lock and conn.dialect.name == "postgresql" else _SELECT_PERSON
-    row = conn.execute(query, {"b_channel": channel, "b_external": external_id}).one_or_none()
-    return _row_person(row) if row else None
-
-
-def load_person(conn: sa.Connection, channel: str, external_id: str, now: datetime) -> Person:
-    """The person, locked for the step (PostgreSQL), created if new."""
-    person = _find(conn, channel, external_id, lock=True)
-    if person is None:
-        first = Progress(step=int(now.timestamp() * 1000))  # refs never repeat, even after an erasure
-        conn.execute(insert_new(conn.dialect.name, people, "channel", "external_id"),
-                     {"channel": channel, "external_id": external_id, "progress": first.to_dict(),
-                      "created_at": now, "updated_at": now})
-        person = _find(conn, channel, external_id, lock=True)
-    return person
 
 
 class _Job:
