@@ -130,12 +130,12 @@ def claim(
 
 
 def renew(conn: sa.Connection, ids: list[int], owner: str, until: datetime) -> None:
-    """Keep the leases of rows this sender is still working on."""
-    conn.execute(
-        outbox.update()
-        .where(outbox.c.id.in_(ids), outbox.c.lease_owner == owner, outbox.c.status == PENDING)
-        .values(lease_until=until)
-    )
+    """Keep the leases of rows this sender is still working on. On PostgreSQL a row locked by its mark
+    being written is skipped, not waited for (waiting on each other's rows, the two would deadlock)."""
+    mine = (outbox.c.id.in_(ids), outbox.c.lease_owner == owner, outbox.c.status == PENDING)
+    if conn.dialect.name == "postgresql":
+        mine = (outbox.c.id.in_(sa.select(outbox.c.id).where(*mine).with_for_update(skip_locked=True)),)
+    conn.execute(outbox.update().where(*mine).values(lease_until=until))
 
 
 def release_all(conn: sa.Connection) -> int:

@@ -221,8 +221,12 @@ class Store:
 
 
 def _unavailable(exc: BaseException) -> StorageUnavailable:
+    """The failure by its kind: the driver's class and, from PostgreSQL, the SQLSTATE (never the text,
+    which may quote values)."""
     cause = getattr(exc, "orig", None) or exc
-    return StorageUnavailable(f"the database did not answer ({cause.__class__.__name__})")
+    code = getattr(cause, "sqlstate", None) or getattr(cause.__cause__, "sqlstate", None)
+    kind = f"{cause.__class__.__name__} {code}" if code else cause.__class__.__name__
+    return StorageUnavailable(f"the database did not answer ({kind})")
 
 
 def _postgres_engine(url: sa.URL, limit: float, timeout: float) -> AsyncEngine:
