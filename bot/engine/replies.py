@@ -14,6 +14,7 @@ from bot.values import localised_zones, normalize, time_zone
 
 _CLOCK = re.compile(r"^(?:(\D*?)\s+)?(\d{1,2})(?::(\d{2}))?\s*(\D*)$")
 # Emoji read as answers, before normalising drops them.
+_REPEATED = re.compile(r"([a-z])\1+")
 _EMOJI = {"👍": "yes", "✅": "yes", "✔": "yes", "☑": "yes", "👌": "yes", "👎": "no", "❌": "no",
           "✖": "no", "🚫": "no", "🤷": "not_sure", "🤔": "not_sure"}
 
@@ -32,6 +33,8 @@ class Reading:
         self.no_filler, self.take_back = _words(replies.no_filler), _words(replies.take_back)
         self.negated, self.ages = _words(replies.negated), _words(replies.ages)
         self.pointing, self.corrections = _words(replies.pointing), _words(replies.corrections)
+        self.topics = {flag: _words(words) for flag, words in replies.topics.items()}
+        self.first = _words(replies.first)
         self.emoji = {e: normalize({"yes": replies.lead_yes, "no": replies.lead_no,
                                     "not_sure": replies.not_sure}[a][0]) for e, a in _EMOJI.items()}
         units = "|".join(re.escape(u) for u in sorted(_words(replies.units), key=len, reverse=True))
@@ -52,6 +55,14 @@ class Reading:
         words = normalize(text)
         if not words:
             return None
+        found = self._yes_no(words)
+        if found is None and _REPEATED.search(words):  # "yesss", "nooo"
+            found = self._yes_no(_REPEATED.sub(r"\1", words))
+        if found == "no" and text.rstrip().endswith("?"):
+            return "not_sure"  # "no?" asks rather than answers
+        return found
+
+    def _yes_no(self, words: str) -> str | None:
         padded = f" {words} "
         if any(f" {p} " in padded for p in self.not_sure):
             return "not_sure"
@@ -75,10 +86,25 @@ class Reading:
                 return "no"  # "no, I'm 41" states a fact; a number alone takes nothing back
         return None
 
+    def plain_yes(self, text: str) -> bool:
+        """Whether the whole reply is a plain yes ("yes", "yes I have"), with nothing qualifying it."""
+        return "?" not in text and normalize(text) in self.yes
+
     def corrects(self, text: str) -> bool:
         """Whether the reply takes back an earlier answer rather than answering the question asked."""
         padded = f" {normalize(text)} "
         return any(f" {p} " in padded for p in self.corrections)
+
+    def named(self, text: str) -> tuple[set[str], bool]:
+        """What a correction names: the red flags of the questions its words name, and whether it names
+        the first question."""
+        words = set(normalize(text).split())
+        return {flag for flag, names in self.topics.items() if names & words}, bool(self.first & words)
+
+    def age(self, text: str) -> int | None:
+        """A whole-number age typed in a reply ("15", "no, I'm 15", "30 years old")."""
+        numbers = [int(w) for w in normalize(text).split() if w.isdigit() and len(w) <= 3]
+        return numbers[0] if len(numbers) == 1 and 1 <= numbers[0] <= 120 else None
 
     def number(self, text: str, low: float, high: float) -> float | int | None:
         """The number typed, within [low, high]; a unit of centimetres is allowed."""
@@ -139,6 +165,17 @@ class Readings:
 
     def corrects(self, text: str, locale: str) -> bool:
         return any(r.corrects(text) for r in self._order(locale))
+
+    def plain_yes(self, text: str, locale: str) -> bool:
+        return any(r.plain_yes(text) for r in self._order(locale))
+
+    def named(self, text: str, locale: str) -> tuple[set[str], bool]:
+        """The flags and first-question mention a correction names, in any language."""
+        found = [r.named(text) for r in self._order(locale)]
+        return set().union(*(f for f, _ in found)), any(first for _, first in found)
+
+    def age(self, text: str, locale: str) -> int | None:
+        return next((v for r in self._order(locale) if (v := r.age(text)) is not None), None)
 
     def number(self, text: str, low: float, high: float, locale: str) -> float | int | None:
         return next((v for r in self._order(locale) if (v := r.number(text, low, high)) is not None), None)

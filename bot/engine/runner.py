@@ -264,10 +264,10 @@ class Engine:
             self._note(p, set(mentions.positive), out)
             return
         read = self.readings
-        last = self._last_no(p) if read.corrects(text, p.locale) else None
-        if last is not None:  # "I meant yes to the last one"
+        corrected = self._corrected(p, text) if read.corrects(text, p.locale) else set()
+        if corrected:  # "I meant yes to the last one", "actually yes to the bladder question"
             out.append(self.say(p.locale, "screen.late"))
-            self._note(p, set(last.screens), out)
+            self._note(p, corrected, out)
             return
         state = self._state(p) if p.active else None
         in_screen = state is not None and p.flow == self._screen and bool(state.ask)
@@ -280,10 +280,16 @@ class Engine:
         if not seen:  # typed before this question reached them: it answers something else
             out += [self.say(p.locale, "hint.unseen"), self._question(p, state)]
             return
+        typed = text
         if mentions:  # in the screen: the words that name a sign are no answer; read what is left
             text = self.recogniser.remainder(text)
         if state.ask == "yes_no":
             found = read.yes_no(text, p.locale)
+            age = read.age(typed, p.locale) if state.age_below else None
+            if age is not None:  # "no, I'm 15" to "are you under 16?" says yes
+                found = "yes" if age < state.age_below else "no"
+            elif state.strict and found == "yes" and not read.plain_yes(text, p.locale):
+                found = "not_sure"  # "yes, but they want to see me again" is no clear yes
             option = next((a for a in state.options if a.id == found), None)
         elif state.ask == "choice":
             index = replies.choice(text, [self._label(p, a) for a in state.options])
@@ -323,6 +329,17 @@ class Engine:
         """The state a "flow.state" name stands for, if the flows still have it."""
         flow, _, name = where.partition(".")
         return self.flows[flow].states.get(name) if flow in self.flows else None
+
+    def _corrected(self, p: Progress, text: str) -> set[str]:
+        """The red flags a correction says yes to: the questions it names (by their topic, or the first
+        question of the screen), else the red-flag question last answered "no"."""
+        flags, first = self.readings.named(text, p.locale)
+        if first and self._screen is not None:
+            flags |= set(self.flows[self._screen].states[self.flows[self._screen].start].screens)
+        if flags:
+            return flags & set(self._asks_flag)
+        last = self._last_no(p)
+        return set(last.screens) if last is not None else set()
 
     def _last_no(self, p: Progress) -> State | None:
         """The red-flag question most recently answered "no" in this conversation (found by its ref:

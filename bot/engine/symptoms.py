@@ -9,7 +9,9 @@ within a small edit distance (rapidfuzz), but only when it is not itself a commo
 language the vocabularies cover (wordfreq), so "fewer" never reads as "fever", "seeing" as "peeing",
 nor the German "wollen" as "swollen". A negation
 shortly before a match, with no contrast word between ("no fever but..."), makes it a denied
-mention: denied signs are re-checked rather than dropped. A sign said of someone else ("my dad
+mention: denied signs are re-checked rather than dropped. A negation is no denial when it names a lost
+ability ("no control of my bladder", "no longer able to", "...anymore"), and a denial taken back later
+in the message ("I don't have a fever, well actually I do") is a sign. A sign said of someone else ("my dad
 had a heart attack", with no word for oneself between) and one overlapping an everyday idiom ("on
 pins and needles waiting for my results", "12 cm") are not the person's. Every vocabulary reads every message.
 """
@@ -80,6 +82,9 @@ class _Language:
         self._stemmer = snowballstemmer.stemmer(_LANGUAGES.get(vocabulary.locale, "english"))
         self.negations = frozenset(normalize(w) for w in vocabulary.negations)
         self.contrasts = frozenset(normalize(w) for w in vocabulary.contrasts)
+        self.losses = frozenset(normalize(w) for w in vocabulary.losses)
+        self.no_more = frozenset(normalize(w) for w in vocabulary.no_more)
+        self.reversals = tuple(tuple(normalize(p).split()) for p in vocabulary.reversals if normalize(p))
         self.others = frozenset(normalize(w) for w in vocabulary.others)
         self.selves = frozenset(normalize(w) for w in vocabulary.selves)
         self._classes = {name: [self._compile(w) for w in words] for name, words in vocabulary.words.items()}
@@ -182,7 +187,7 @@ class Recogniser:
         # each language also knows the others' words for people, negations..., unless they are its own words
         for language in self._languages:
             foreign = [other for other in self._languages if other is not language]
-            for name in ("negations", "contrasts", "others", "selves"):
+            for name in ("negations", "contrasts", "losses", "no_more", "others", "selves"):
                 borrowed = {w for other in foreign for w in getattr(other, name)
                             if zipf(w, language.locale) < COMMON}
                 setattr(language, name, getattr(language, name) | borrowed)
@@ -213,7 +218,7 @@ class Recogniser:
                 for phrase in language.starting.get(key, ()):
                     positions = _positions(phrase, keys, start)
                     if positions and not _of_someone_else(language, tokens, start):
-                        found.append((phrase.flag, positions, _denied(language, tokens, start)))
+                        found.append((phrase.flag, positions, _denied(language, tokens, positions)))
         idioms = set().union(*(p for flag, p, _ in found if flag == IDIOM))
         yield from (m for m in found if m[0] == IDIOM or not idioms & set(m[1]))
 
@@ -248,20 +253,37 @@ def _positions(phrase: _Phrase, keys: list[frozenset[str]], start: int) -> list[
 
 def _of_someone_else(language: _Language, tokens: list[str], start: int) -> bool:
     """A word for someone else within reach before `start`, with no word for oneself after it."""
-    return _reached(tokens, start, language.others, language.selves)
+    return _reached(tokens, start, language.others, language.selves) is not None
 
 
-def _denied(language: _Language, tokens: list[str], start: int) -> bool:
-    """A negation within reach before `start`, with no contrast word after it."""
-    return _reached(tokens, start, language.negations, language.contrasts)
+def _denied(language: _Language, tokens: list[str], positions: list[int]) -> bool:
+    """A negation within reach before the match, with no contrast word after it; not when the negation
+    names a lost ability (a loss word between it and the sign, or a no-more word later in the sentence), nor when
+    a reversal later in the message takes it back."""
+    start = positions[0]
+    at = _reached(tokens, start, language.negations, language.contrasts)
+    if at is None:
+        return False
+    if language.losses & set(tokens[at + 1:start + 1]):
+        return False
+    after = tokens[positions[-1] + 1:]
+    sentence = after[:after.index(BOUNDARY)] if BOUNDARY in after else after
+    if language.no_more & set(sentence):
+        return False
+    return not any(_holds(after, reversal) for reversal in language.reversals)
 
 
-def _reached(tokens: list[str], start: int, words: frozenset[str], stops: frozenset[str]) -> bool:
-    """Whether one of `words` stands within NEGATION_REACH before `start`, with no stop word (or a
-    sentence boundary) between."""
-    for token in reversed(tokens[max(0, start - NEGATION_REACH):start]):
-        if token in stops or token == BOUNDARY:
-            return False
-        if token in words:
-            return True
-    return False
+def _holds(tokens: list[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(tuple(tokens[i:i + n]) == phrase for i in range(len(tokens) - n + 1))
+
+
+def _reached(tokens: list[str], start: int, words: frozenset[str], stops: frozenset[str]) -> int | None:
+    """Where one of `words` stands within NEGATION_REACH before `start`, with no stop word (or a
+    sentence boundary) between; None if none does."""
+    for at in range(start - 1, max(0, start - NEGATION_REACH) - 1, -1):
+        if tokens[at] in stops or tokens[at] == BOUNDARY:
+            return None
+        if tokens[at] in words:
+            return at
+    return None
