@@ -108,11 +108,13 @@ class Backline:
                 log.warning("storage unavailable for a %s step: %s", who.channel, exc)
                 return [self.say("error.storage", locales.from_telegram(language))]
 
-    def _direct(self, conn: sa.Connection, who: Who, item: Input, update_id: int | None, language: str | None) -> list[Output]:
+    def _direct(self, conn: sa.Connection, who: Who, item: Input, update_id: int | None,
+                language: str | None) -> list[Output]:
         now = self.clock()
         if update_id is not None and not inbox.seen(conn, who.channel, update_id, now):
             return []
-        turn = turns.load(conn, turns.load_person(conn, who.channel, who.external_id, now), now, needs_record(item))
+        person = turns.load_person(conn, who.channel, who.external_id, now)
+        turn = turns.load(conn, person, now, needs_record(item))
         out = self.step(turn, item, language=language)
         turns.apply(conn, turn)
         return out

@@ -417,3 +417,20 @@ def test_a_clearance_answer_that_skips_the_record_is_unsafe(tmp_path):
     problems = problems_of(folder)
     assert problems and all("with no recorded clearance" in p for p in problems)
 
+
+
+def test_a_correction_topic_of_an_unknown_flag_is_named_at_its_line(tmp_path):
+    folder = copy_flows(tmp_path)
+    replies = folder / "replies" / "en.yaml"
+    text = replies.read_text().replace("\n  bladder_bowel: [bladder,",
+                                       "\n  toothache: [tooth]\n  bladder_bowel: [bladder,", 1)
+    replies.write_text(text)
+    line = text.splitlines().index("  toothache: [tooth]") + 1
+    assert any(p.startswith(f"{replies}:{line}: unknown red flag 'toothache'") for p in problems_of(folder))
+
+
+def test_a_negative_age_limit_is_rejected(tmp_path):
+    folder = copy_flows(tmp_path)
+    flow = folder / "redflags.yaml"
+    flow.write_text(flow.read_text().replace("age_below: 16", "age_below: -3", 1))
+    assert any("age_below" in p and "greater than or equal to 1" in p for p in problems_of(folder))

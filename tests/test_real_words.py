@@ -10,7 +10,8 @@ import yaml
 
 from bot.engine import Message, Outcome, Press, Progress, Start, Text
 
-DATA = yaml.safe_load((Path(__file__).parent / "data" / "real-words" / "screen.yaml").read_text(encoding="utf-8"))
+SCREEN = Path(__file__).parent / "data" / "real-words" / "screen.yaml"
+DATA = yaml.safe_load(SCREEN.read_text(encoding="utf-8"))
 URGENCY = ("coaching", "professional", "urgent", "emergency")
 TURNS = 80  # questions a case may take before it counts as stuck
 

@@ -380,9 +380,9 @@ async def test_a_burst_of_plan_days_keeps_under_telegrams_rate_with_no_429(serve
     async with running_bot(server, sqlite_url) as runner:  # the default limiter: 30 a second
         store = runner.backline.store
         for user in users:  # enrol directly: this test is about sending
-            await store.step("telegram", str(user.id), runner.backline.clock(), lambda turn: turn.do(SaveEnrolment(dict(
-                status="active", delivery_time="08:00", time_zone="UTC", profile={}, next_day=1,
-                next_due=turn.now - timedelta(minutes=1)))))
+            await store.step("telegram", str(user.id), runner.backline.clock(), lambda turn: turn.do(
+                SaveEnrolment(dict(status="active", delivery_time="08:00", time_zone="UTC", profile={},
+                                   next_day=1, next_due=turn.now - timedelta(minutes=1)))))
         started = asyncio.get_running_loop().time()
         await runner.deliver_due()
         await server.wait_for(lambda: all(u.messages() for u in users))

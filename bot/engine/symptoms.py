@@ -258,8 +258,8 @@ def _of_someone_else(language: _Language, tokens: list[str], start: int) -> bool
 
 def _denied(language: _Language, tokens: list[str], positions: list[int]) -> bool:
     """A negation within reach before the match, with no contrast word after it; not when the negation
-    names a lost ability (a loss word between it and the sign, or a no-more word later in the sentence), nor when
-    a reversal later in the message takes it back."""
+    names a lost ability (a loss word between it and the sign, or a no-more word later in the sentence),
+    nor when a reversal later in the message takes it back."""
     start = positions[0]
     at = _reached(tokens, start, language.negations, language.contrasts)
     if at is None:

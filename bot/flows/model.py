@@ -53,10 +53,10 @@ class State(_Model):
                                                  "say, such as a stored activity name")
     only_if: str | None = Field(None, pattern=NAME, description="Ask this only when this answer is known (not "
                                                                 "empty); otherwise go straight on to next")
-    strict: bool = Field(False, description="Only a whole, plain yes is yes; a qualified or questioning one is "
-                                            "not sure (a clearance: only a clear yes goes on)")
-    age_below: int | None = Field(None, ge=1, le=120, description="A typed age answers this yes/no question: yes "
-                                                                   "below this age, no from it")
+    strict: bool = Field(False, description="Only a whole, plain yes is yes; a qualified or questioning "
+                                            "one is not sure (a clearance: only a clear yes goes on)")
+    age_below: int | None = Field(None, ge=1, le=120, description="A typed age answers this yes/no "
+                                                                   "question: yes below this age, no from it")
     otherwise: str | None = Field(None, description="Where typed words that answer none of the buttons go "
                                                     "(instead of a hint and the question again)")
     outcome: str | None = Field(None, description="Triage outcome given on entering this state")
@@ -139,12 +139,12 @@ class Vocabulary(_Model):
     locale: str = Field(pattern=r"^[a-z]{2}$")
     negations: tuple[str, ...] = Field(min_length=1, description="Words that deny a sign that follows them")
     contrasts: tuple[str, ...] = Field((), description="Words that end a negation's reach (but, though)")
-    losses: tuple[str, ...] = Field((), description="Words that, right after a negation, name an ability lost "
-                                                    "(no control, no feeling, no longer): a sign, not a denial")
+    losses: tuple[str, ...] = Field((), description="Words that, after a negation, name an ability lost "
+                                                    "(no control, no feeling, no longer): a sign")
     no_more: tuple[str, ...] = Field((), description="Words later in the sentence that make a negated sign a "
                                                      "loss (I can't hold it anymore, nicht mehr)")
-    reversals: tuple[str, ...] = Field((), description="Phrases after a denied sign that take the denial back "
-                                                       "(actually I do, bueno sí, doch)")
+    reversals: tuple[str, ...] = Field((), description="Phrases after a denied sign that take the denial "
+                                                       "back (actually I do, bueno sí, doch)")
     others: tuple[str, ...] = Field((), description="Words for someone else (dad, friend, cat): a sign said of "
                                                     "them, with no word for oneself between, is not the person's")
     selves: tuple[str, ...] = Field((), description="Words for oneself (I, my, me) that end the reach of `others`")
@@ -172,8 +172,8 @@ class Replies(_Model):
     ages: tuple[str, ...] = Field((), description="Words of a stated age (years, old), no answer either way")
     pointing: tuple[str, ...] = Field((), description="Pointing at a sign of a list question: a yes")
     corrections: tuple[str, ...] = Field((), description="Taking back an earlier answer")
-    topics: dict[str, tuple[str, ...]] = Field({}, description="Red-flag id -> words that name its question in a "
-                                                               "correction (\"yes to the bladder question\")")
+    topics: dict[str, tuple[str, ...]] = Field({}, description="Red-flag id -> words that name its "
+                                                               "question in a correction (yes to the bladder one)")
     first: tuple[str, ...] = Field((), description="Words naming the first question in a correction")
     units: tuple[str, ...] = Field(min_length=1, description="Words for centimetres after a number")
     at: tuple[str, ...] = Field((), description="Words before a time (at, a las, um)")

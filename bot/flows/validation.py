@@ -259,6 +259,11 @@ def _check_vocabularies(flowset: FlowSet) -> list[SourceError]:
         missing = [f for f in flowset.clinical.flag_ids if not vocabulary.flags.get(f)]
         if missing:
             problems.append(source.error(("flags",), f"no words for red flags: {', '.join(missing)}"))
+    for locale, replies in flowset.replies.items():  # the questions a correction names, by their flags
+        for flag in replies.topics:
+            if flag not in flowset.clinical.flag_ids:
+                problems.append(flowset.replies_sources[locale].error(
+                    ("topics", flag), f"unknown red flag {flag!r} (see red-flags.yaml)"))
     return problems
 
 

@@ -20,7 +20,8 @@ _SELECT_PERSON = sa.select(people).where(people.c.channel == sa.bindparam("b_cha
 _LOCK_PERSON = _SELECT_PERSON.with_for_update()
 _DAYS = sa.select(deliveries.c.day, deliveries.c.status, deliveries.c.due_at, deliveries.c.checkin).where(
     deliveries.c.person_id == sa.bindparam("b_pid"))
-_ACTIVITIES = sa.select(activities.c.slot, activities.c.name).where(activities.c.person_id == sa.bindparam("b_pid"))
+_ACTIVITIES = sa.select(activities.c.slot, activities.c.name).where(
+    activities.c.person_id == sa.bindparam("b_pid"))
 _SAVE = people.update().where(people.c.id == sa.bindparam("b_id")).values(
     progress=sa.bindparam("b_progress"), updated_at=sa.bindparam("b_now"))
 
@@ -73,8 +74,8 @@ def _write(conn: sa.Connection, turn: Turn, effect: Effect) -> None:
         case SetStopped(reason):
             conn.execute(people.update().where(people.c.id == person.id).values(stopped=reason))
         case RecordOutcome(outcome, flags):
-            conn.execute(triage_results.insert().values(person_id=person.id, outcome=outcome, flags=list(flags),
-                                                        at=now))
+            conn.execute(triage_results.insert().values(person_id=person.id, outcome=outcome,
+                                                        flags=list(flags), at=now))
         case RecordClearance(after_outcome):
             conn.execute(clearances.insert().values(person_id=person.id, after_outcome=after_outcome, at=now))
         case Forget():
