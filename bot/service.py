@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from bot import locales
 from bot.coaching.coach import COMMANDS as COACH_COMMANDS
-from bot.coaching.coach import DAY_REF, Coach
+from bot.coaching.coach import DAY_REF, NUDGE_REF, Coach
 from bot.engine import (Action, Answered, Button, Engine, Interrupt, Message, Outcome, Output, Press, Progress,
                         Refused, Repeat, Start, Text)
 from bot.export.documents import export_documents
@@ -114,7 +114,7 @@ class Backline:
         if update_id is not None and not inbox.seen(conn, who.channel, update_id, now):
             return []
         person = turns.load_person(conn, who.channel, who.external_id, now)
-        turn = turns.load(conn, person, now, needs_record(item))
+        turn = turns.load(conn, person, now, self.needs_record(item))
         out = self.step(turn, item, language=language)
         turns.apply(conn, turn)
         return out
@@ -154,6 +154,8 @@ class Backline:
                 progress, out = self.coach.command(turn, progress, name)
             case Press(ref=str(ref)) if ref.startswith(DAY_REF):
                 progress, out = self.coach.checkin(turn, progress, item)
+            case Press(ref=str(ref)) if ref.startswith(NUDGE_REF):
+                progress, out = self.coach.nudged(turn, progress, item)
             case Command(name):
                 progress, out = self._then_ask_again(progress, "service.unknown_command", command=name)
             case Unsupported():
@@ -169,7 +171,8 @@ class Backline:
                 turn.do(RecordOutcome(output.outcome, tuple(output.flags)))
             elif isinstance(output, Action) and output.name == "record_clearance":
                 turn.do(RecordClearance(person.progress.last_outcome))
-        out += self.coach.apply(turn, out, progress.locale)
+        progress, extra = self.coach.apply(turn, progress, out)
+        out += extra
         turn.do(SaveProgress(progress))
         return out
 
@@ -198,14 +201,18 @@ class Backline:
         turn.do(Forget())
         return [Answered(press.ref, label), self.say("service.deleted", locale)]
 
+    def needs_record(self, item: Input) -> Callable[[Turn], bool]:
+        """Whether the step of `item` reads everything stored about the person (loaded before it, once the
+        person's coaching data is): the commands that show it, and the re-screen whose end sends the
+        review."""
+        shows = isinstance(item, Command) and item.name in READ_RECORD
+        return lambda turn: shows or self.coach.reviewing(turn)
+
     async def mark_blocked(self, who: Who) -> None:
         """The person blocked the bot: send them nothing more (someone already erased stays erased)."""
         await self.store.mark_stopped(who.channel, who.external_id, "blocked")
 
 
-def needs_record(item: Input) -> bool:
-    """Whether the step of `item` reads everything stored about the person (loaded before it)."""
-    return isinstance(item, Command) and item.name in READ_RECORD
 
 
 def _seen(shown: tuple[str, datetime | None] | None, at: datetime | None) -> bool:

@@ -37,6 +37,7 @@ class Enrolment:
     next_day: int | None = None
     next_due: datetime | None = None
     rescreened_at: datetime | None = None
+    carry: dict[str, Any] = field(default_factory=dict)  # the adaptive planner's state (coaching/adapt.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,13 +164,16 @@ class Turn:
 @dataclass(frozen=True, slots=True)
 class Advance:
     """What the plan makes of one due enrolment: days to record as skipped and the day to send, each
-    (day, local date, due instant), and where the schedule goes next."""
+    (day, local date, due instant), where the schedule goes next, and the planner's state to keep
+    (`carry`, stored as it is) with what it decided for the day sent (`decision`, handed on as it is)."""
 
     skipped: list[tuple[int, date, datetime]]
     send: tuple[int, date, datetime] | None
     next_day: int
     next_due: datetime
+    carry: dict[str, Any] | None = None
+    decision: Any = None
 
 
-# The plan's rule for a due enrolment: (next day, next due, delivery time, zone, now) -> Advance.
-Planner = Callable[[int, datetime, str, str, datetime], Advance]
+# The plan's rule for a due enrolment: (next day, next due, delivery time, zone, now, carry) -> Advance.
+Planner = Callable[[int, datetime, str, str, datetime, dict[str, Any]], Advance]

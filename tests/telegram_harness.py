@@ -72,3 +72,13 @@ async def say(server: BotAPIServer, user: FakeUser, text: str, expect: str | Non
     before = len(user.messages())
     await user.send_text(text)
     return await settle(server, user, before, expect)
+
+
+async def baseline(server: BotAPIServer, user: FakeUser, texts: dict[str, str],
+                   activity: str = "tying my shoes", pain: str = "4", score: str = "6") -> list[dict]:
+    """Answer the starting scores at enrolment (`texts`: the person's language's texts, for the labels and
+    questions): pain and one activity by buttons and typing, then "No more"; return the confirmation."""
+    await press(server, user, pain, expect=texts["scores.activity_first"])
+    await say(server, user, activity, expect=texts["scores.rate"].format(activity=activity))
+    await press(server, user, score, expect=texts["scores.activity_more"])
+    return await press(server, user, texts["scores.no_more"], expect=None)

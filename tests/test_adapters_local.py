@@ -108,7 +108,11 @@ def enrol_in_simulator(sim, at="07:30", zone="Europe/Berlin"):
     out = sim.send({"text": "8"})
     out = sim.send({"button": "accept"})
     out = sim.send({"text": at})
-    return sim.send({"text": zone})
+    out = sim.send({"text": zone})
+    assert last_message(out)["key"] == "scores.pain"
+    for typed in ("5", "tying my shoes", "4"):
+        out = sim.send({"text": typed})
+    return sim.send({"button": "no_more"})
 
 
 def test_six_weeks_through_the_simulator_clock(database_url):

@@ -90,13 +90,22 @@ async def enrol(backline: Backline, who: Who = ANN, at: str = "08:00", zone: str
         elif q.buttons and q.buttons[0].id == "accept":
             out = await backline.handle(who, Press("accept", q.ref))
             out = await backline.handle(who, Text(at))
-            return await backline.handle(who, Text(zone))
+            out = await backline.handle(who, Text(zone))
+            return await baseline(backline, who, out)
         elif q.buttons and q.buttons[0].id == "easy":
             out = await backline.handle(who, Press(wall, q.ref))
         elif q.buttons:
             out = await backline.handle(who, Press(q.buttons[0].id, q.ref))
         else:
             out = await backline.handle(who, Text("6"))
+
+
+async def baseline(backline: Backline, who: Who, out: list, pain: str = "4") -> list:
+    """The starting scores at enrolment: pain, one activity rated 5, no more; the confirmation."""
+    assert questions(out)[-1].key == "scores.pain"
+    for typed in (pain, "tying my shoes", "5"):
+        out = await backline.handle(who, Text(typed))
+    return await backline.handle(who, Press("no_more", questions(out)[-1].ref))
 
 
 @pytest.fixture
@@ -304,11 +313,15 @@ async def test_plan_and_progress(coached, store, clock):
         out = await coached.handle(ANN, Press("done" if day != 2 else "skipped", f"day{day + 1}"))
     assert out[-1].key == "scores.pain_week", "day 7 is the weekly check: pain first"
     out = await coached.handle(ANN, Text("3"))
+    assert "tying my shoes" in out[-1].text and out[-1].key == "scores.rerate", "then their activity"
+    out = await coached.handle(ANN, Text("6"))
     assert "knee-to-wall test" in out[-1].text, "then the measurement"
     out = await coached.handle(ANN, Text("9 cm"))
     assert [o.key for o in out if isinstance(o, Message)][-1] == "scores.week_thanks"
-    pain = await store.run(lambda c: c.execute(sa.select(scores.c.day, scores.c.measure, scores.c.value)).all())
-    assert [tuple(r) for r in pain] == [(7, "pain", 3.0)], "scored as day 7"
+    pain = await store.run(lambda c: c.execute(sa.select(scores.c.day, scores.c.measure, scores.c.value)
+                                               .order_by(scores.c.id)).all())
+    assert [tuple(r) for r in pain] == [(0, "pain", 4.0), (0, "activity", 5.0), (7, "pain", 3.0),
+                                        (7, "activity", 6.0)], "the baseline as day 0, the check as day 7"
     plan = await coached.handle(ANN, Command("plan"))
     assert plan[0].text.startswith("Day 7")
     out = await coached.handle(ANN, Command("progress"))
@@ -316,7 +329,9 @@ async def test_plan_and_progress(coached, store, clock):
     assert "latest knee-to-wall distance: 9 cm" in out[0].text
     photo = next(o for o in out if isinstance(o, Photo))
     assert photo.data.startswith(b"\x89PNG")
-    assert [m["cm"] for m in await table(store, measurements)] == [6.0, 9.0]
+    assert [m["cm"] for m in await table(store, measurements)] == [6.0, 9.0], "each distance stored once"
+    measures = {s["measure"] for s in await table(store, scores)}
+    assert sorted(measures) == ["activity", "pain"], "not as a score"
 
 
 async def test_a_failed_wall_test_gets_ankle_work(coached, coach):

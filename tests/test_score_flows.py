@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import flows_dir
 from bot.coaching.scores import activity_answers
-from bot.engine import Action, Engine, Interrupt, Message, Press, Progress, Start, Text
+from bot.engine import Action, Interrupt, Message, Press, Progress, Start, Text
 from bot.flows.load import FlowsInvalid, load_flowset
 
 
@@ -98,21 +98,7 @@ def test_a_sign_typed_in_the_weekly_check_runs_the_screen(engine):
     assert progress.outcome == "emergency" and [a.name for a in actions(out)] == ["hold_plan"]
 
 
-def triage_with_baseline(tmp_path: Path) -> Path:
-    """The shipped flows with the baseline inserted after the time zone question, as enrolment will have it."""
-    folder = tmp_path / "flows"
-    shutil.copytree(flows_dir(), folder)
-    triage = folder / "triage.yaml"
-    text = triage.read_text()
-    old = "    store: time_zone\n    next: enrolled\n"
-    assert old in text
-    triage.write_text(text.replace(old, "    store: time_zone\n    next: scores\n  scores:\n    use: baseline\n"
-                                        "    next: enrolled\n"))
-    return folder
-
-
-def test_enrolment_with_the_baseline_is_proved_safe_and_enrols_with_the_scores(tmp_path):
-    engine = Engine(load_flowset(triage_with_baseline(tmp_path)))
+def test_enrolment_asks_the_baseline_after_the_time_zone_then_enrols(engine):
     progress, out = engine.handle(Progress(), Start("triage"))
     while question(out).key != "scores.pain":
         asked = question(out)

@@ -13,7 +13,7 @@ from bot.adapters.telegram.limits import RetryingRateLimiter
 from bot.storage import Store
 from bot.storage.tables import deliveries, enrolments, people, triage_results
 from tests.support.botapi import BotAPIServer
-from tests.telegram_harness import SECRET, buttons, press, question, running_bot, say, settle
+from tests.telegram_harness import SECRET, baseline, buttons, press, question, running_bot, say, settle
 
 AGREE = "I understand, let's start"
 
@@ -54,7 +54,8 @@ async def triage(server, user, engine, flag=None, reply="Yes"):
         elif last["text"].endswith(text_of(engine, "coaching.offer")):
             await press(server, user, "Yes, send me the plan", expect=text_of(engine, "coaching.ask_time"))
             await press(server, user, "08:00", expect=text_of(engine, "coaching.ask_zone"))
-            return await press(server, user, "Berlin")
+            await press(server, user, "Berlin", expect=text_of(engine, "scores.pain"))
+            return await baseline(server, user, engine.flowset.texts["en"])
         elif buttons(last):
             labels = [label for label, _ in buttons(last)]
             red_flag = any(last["text"].endswith(question_of(engine, f)) for f in engine.flowset.clinical.flag_ids)
@@ -88,7 +89,7 @@ async def test_whole_conversation_to_each_outcome(server, database_url, engine, 
     async with running_bot(server, database_url):
         last = await triage(server, user, engine, flag, reply)
     if outcome == "coaching":
-        assert last[-1]["text"].startswith("You're all set. Your first routine arrives on ")
+        assert "You're all set. Your first routine arrives on " in last[-1]["text"]
         assert "at 08:00 (Berlin time)" in last[-1]["text"]
     else:
         assert last[-1]["text"] == text_of(engine, f"outcome.{outcome}")
@@ -484,7 +485,9 @@ async def localised_triage(server, user, engine, locale):
             await press(server, user, t("coaching.accept"), expect=t("coaching.ask_time"))
             await say(server, user, {"es": "a las 8 de la mañana", "de": "8 Uhr morgens"}[locale],
                       expect=t("coaching.ask_zone"))
-            return await say(server, user, {"es": "Múnich", "de": "München"}[locale])
+            await say(server, user, {"es": "Múnich", "de": "München"}[locale], expect=t("scores.pain"))
+            return await baseline(server, user, engine.flowset.texts[locale],
+                                  activity={"es": "atarme los zapatos", "de": "Schuhe zubinden"}[locale])
         else:
             new = await press(server, user, t("answer.no"))
     raise AssertionError("triage did not end")

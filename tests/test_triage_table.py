@@ -71,6 +71,9 @@ def test_all_no_reaches_coaching_after_the_calf_check(engine):
     progress, out = engine.handle(progress, Text("6:45 pm"))
     assert "London" in [b.label for b in out[-1].buttons]
     progress, out = engine.handle(progress, Text("new york"))
+    assert out[-1].key == "scores.pain", "then the starting scores"
+    for typed in ("3", "tying my shoes", "7", "no more"):
+        progress, out = engine.handle(progress, Text(typed))
     enrol = next(o for o in out if isinstance(o, Action) and o.name == "enrol")
     assert enrol.data["delivery_time"] == "18:45" and enrol.data["time_zone"] == "America/New_York"
     assert enrol.data["knee_to_wall_cm"] == 9

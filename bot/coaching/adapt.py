@@ -1,13 +1,17 @@
-"""The adaptive planner: from a person's history and a plan day, which variant of which week to send, and
-whether to screen first or nudge. Pure: plain data in, a Decision out; the rules are `adapt` in plan.yaml.
+"""The adaptive planner: from what a person did and scored, which variant of which week a plan day sends,
+and whether to screen first or nudge. Pure: plain data in, a Decision out; the rules are `adapt` in
+plan.yaml.
 
-The decision for day d uses what was known before d (check-ins of days < d, scores of days < d), so it
-can be made when day d falls due. It replays the plan from day 1, because the week shown and a chosen
-harder variant carry over from day to day.
+A day's decision needs only the `Carry`, a small state kept on the enrolment and brought up to date as days
+are sent (`sent`) and check-ins and scores are recorded (`checked_in`, `scored`), so that deciding costs the
+same on day 40 as on day 1. The decision for day d uses what was known before d (check-ins of days < d,
+scores of days < d). `decide` replays a whole History through the same steps (tests, tools).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from bot.coaching.content import DAYS, DAYS_PER_WEEK, WEEKS, Plan
 from bot.coaching.scores import DONE, History
@@ -19,8 +23,9 @@ class Decision:
 
     `week` is the week whose content to show (it stays behind the calendar while the easier rule holds);
     `variant` is standard, easier or harder; `variant_note` says the variant is new today; `screen_first`:
-    run the red-flag screen before the day's message, and send it only if the screen is clear; `nudge`:
-    run the nudge flow; `checkins`: the day's check-in buttons; `reasons`: the rules that applied.
+    the pain rule has just begun to hold, so the red-flag screen runs before the easier variant is sent;
+    `nudge`: the nudge flow's question goes with the day; `checkins`: the day's check-in buttons;
+    `reasons`: the rules that applied.
     """
 
     day: int
@@ -34,62 +39,122 @@ class Decision:
     reasons: tuple[str, ...] = ()
 
 
-def decide(plan: Plan, history: History, day: int) -> Decision:
-    """The decision for plan day `day` (1-based); after the six weeks only the nudge adapts."""
+@dataclass(frozen=True)
+class Carry:
+    """What the planner carries from day to day: the last day decided, its week and variant, whether the
+    pain rule held then, the baseline and latest pain, and the last days sent with their check-ins (None:
+    not answered). Stored as `to_dict()`."""
+
+    day: int = 0
+    week: int = 1
+    variant: str = "standard"
+    rise: bool = False
+    baseline: float | None = None
+    pain: float | None = None
+    sent: tuple[tuple[int, str | None], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"day": self.day, "week": self.week, "variant": self.variant, "rise": self.rise,
+                "baseline": self.baseline, "pain": self.pain, "sent": [list(s) for s in self.sent]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Carry:
+        if not data:
+            return cls()
+        return cls(data["day"], data["week"], data["variant"], data["rise"], data["baseline"], data["pain"],
+                   tuple((d, c) for d, c in data["sent"]))
+
+
+def plan_day(plan: Plan, carry: Carry, day: int) -> tuple[Decision, Carry]:
+    """The decision for plan day `day` (1-based) and the carry after it. Days since the last one decided
+    that were never sent are decided on the way (the week moves on through them); after the six weeks
+    only the nudge adapts."""
     if day < 1:
         raise ValueError(f"day must be 1 or more, not {day}")
-    week, chosen, previous = 1, False, "standard"
-    decision = Decision(1, 1)
-    for t in range(1, min(day, DAYS) + 1):
-        easier = _easier(plan, history, t)
+    checkins = dict(carry.sent)
+    week, variant, rise = carry.week, carry.variant, carry.rise
+    decision = Decision(day, week)
+    for t in range(min(carry.day, day - 1) + 1, min(day, DAYS) + 1):
+        easier = _easier(plan, carry, checkins, t)
         if t > 1 and (t - 1) % DAYS_PER_WEEK == 0 and not easier:
             week = min(week + 1, WEEKS)  # held back while the easier rule holds at a week's start
-        answer = history.checkins.get(t - 1)
+        answer, chosen = checkins.get(t - 1), variant == "harder"
         if answer in ("too_easy", "too_hard") or easier:
             chosen = answer == "too_easy" and not easier
-        offer = not easier and not chosen and _harder_offered(plan, history, t)
-        variant = "easier" if easier else "harder" if chosen else "standard"
+        offer = not easier and not chosen and _harder_offered(plan, carry, checkins, t)
+        today = "easier" if easier else "harder" if chosen else "standard"
         reasons = (*easier, *(("chose_harder",) if chosen else ()), *(("all_done",) if offer else ()))
-        decision = Decision(t, week, variant, variant != previous and variant != "standard",
-                            "pain_rise" in easier and "pain_rise" not in _easier(plan, history, t - 1),
-                            False, offer, _checkins(plan, variant, offer), reasons)
-        previous = variant
+        decision = Decision(t, week, today, today != variant and today != "standard",
+                            "pain_rise" in easier and not rise, False, offer, _checkins(plan, today, offer),
+                            reasons)
+        variant, rise = today, "pain_rise" in easier
     if day > DAYS:
         decision = Decision(day, WEEKS + 1 + (day - DAYS - 1) // DAYS_PER_WEEK,
                             checkins=plan.adapt.checkins.standard)
-    if _nudged(plan, history, day):
-        decision = Decision(**{**decision.__dict__, "nudge": True, "reasons": (*decision.reasons, "missed")})
+    if _nudged(plan, checkins, day):
+        decision = dataclasses.replace(decision, nudge=True, reasons=(*decision.reasons, "missed"))
+    return decision, Carry(max(carry.day, day), week, variant, rise, carry.baseline, carry.pain, carry.sent)
+
+
+def sent(plan: Plan, carry: Carry, day: int) -> Carry:
+    """Day `day` was sent, not answered yet; days too old for any rule are forgotten."""
+    keep = day - max(plan.adapt.window, plan.adapt.nudge.missed_days + 1)
+    days = (*(s for s in carry.sent if keep <= s[0] < day), (day, None))
+    return Carry(carry.day, carry.week, carry.variant, carry.rise, carry.baseline, carry.pain, days)
+
+
+def checked_in(carry: Carry, day: int, answer: str) -> Carry:
+    """The check-in of a day sent (a day no longer carried changes nothing)."""
+    return dataclasses.replace(carry, sent=tuple((d, answer if d == day else c) for d, c in carry.sent))
+
+
+def scored(carry: Carry, pain: float) -> Carry:
+    """A pain score: the first is the baseline, later ones the latest pain."""
+    if carry.baseline is None:
+        return dataclasses.replace(carry, baseline=pain)
+    return dataclasses.replace(carry, pain=pain)
+
+
+def decide(plan: Plan, history: History, day: int) -> Decision:
+    """The decision for plan day `day`, replaying `history` day by day through the carry."""
+    if day < 1:
+        raise ValueError(f"day must be 1 or more, not {day}")
+    carry, pain = Carry(), history.pain()
+    for t in range(1, day + 1):
+        while pain and pain[0].day < t:
+            carry = scored(carry, pain.pop(0).value)
+        decision, carry = plan_day(plan, carry, t)
+        if t in history.checkins:
+            carry = sent(plan, carry, t)
+            if history.checkins[t] is not None:
+                carry = checked_in(carry, t, history.checkins[t])
     return decision
 
 
-def _easier(plan: Plan, history: History, day: int) -> tuple[str, ...]:
+def _easier(plan: Plan, carry: Carry, checkins: dict[int, str | None], day: int) -> tuple[str, ...]:
     """Why the easier rule holds on `day` (empty if it does not)."""
-    if day < 1:
-        return ()
     rule, out = plan.adapt.easier, []
-    pain, baseline = history.pain(before_day=day), history.baseline_pain()
-    if len(pain) > 1 and baseline is not None and pain[-1].value - baseline >= rule.pain_rise:
+    if None not in (carry.pain, carry.baseline) and carry.pain - carry.baseline >= rule.pain_rise:
         out.append("pain_rise")
     window = range(max(1, day - plan.adapt.window), day)
-    if sum(history.checkins.get(d) == "worse" for d in window) >= rule.worse_checkins:
+    if sum(checkins.get(d) == "worse" for d in window) >= rule.worse_checkins:
         out.append("worse_checkins")
     return tuple(out)
 
 
-def _harder_offered(plan: Plan, history: History, day: int) -> bool:
+def _harder_offered(plan: Plan, carry: Carry, checkins: dict[int, str | None], day: int) -> bool:
     """Every one of the last `done_days` days done, and pain no worse than the baseline."""
     days = range(day - plan.adapt.harder.done_days, day)
-    if days.start < 1 or not all(history.checkins.get(d) in DONE for d in days):
+    if days.start < 1 or not all(checkins.get(d) in DONE for d in days):
         return False
-    pain, baseline = history.pain(before_day=day), history.baseline_pain()
-    return not pain or baseline is None or pain[-1].value <= baseline
+    return carry.pain is None or carry.baseline is None or carry.pain <= carry.baseline
 
 
-def _nudged(plan: Plan, history: History, day: int) -> bool:
+def _nudged(plan: Plan, checkins: dict[int, str | None], day: int) -> bool:
     """The last `missed_days` days were sent and not checked in, and the day before them was not missed
     (so a run of missed days is nudged once)."""
     n = plan.adapt.nudge.missed_days
-    missed = [d in history.checkins and history.checkins[d] is None for d in range(day - n - 1, day)]
+    missed = [d in checkins and checkins[d] is None for d in range(day - n - 1, day)]
     return day - n >= 1 and all(missed[1:]) and not missed[0]
 
 

@@ -1,6 +1,7 @@
 """When a daily message is due: local wall-clock times in IANA zones, across DST changes. Pure."""
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -8,6 +9,8 @@ from bot.turn import Advance
 
 UTC = timezone.utc
 PLAN_DAYS = 42  # six weeks; afterwards one maintenance message a week
+# ZoneInfo keeps only 8 zones alive for sure: with more, a batch of due days reads zone files again and again
+_zone = functools.lru_cache(maxsize=1024)(ZoneInfo)
 
 
 def due_at(local_date: date, at: str, zone: str) -> datetime:
@@ -18,11 +21,11 @@ def due_at(local_date: date, at: str, zone: str) -> datetime:
     the first of the two. Either way there is exactly one instant per local date.
     """
     hour, minute = map(int, at.split(":"))
-    return datetime.combine(local_date, time(hour, minute), ZoneInfo(zone)).astimezone(UTC)
+    return datetime.combine(local_date, time(hour, minute), _zone(zone)).astimezone(UTC)
 
 
 def local_date(instant: datetime, zone: str) -> date:
-    return instant.astimezone(ZoneInfo(zone)).date()
+    return instant.astimezone(_zone(zone)).date()
 
 
 def following(day_number: int, local: date, at: str, zone: str) -> tuple[date, datetime]:

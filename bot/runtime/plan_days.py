@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from bot.coaching.coach import Coach
-from bot.coaching.schedule import advance, due_at
+from bot.coaching.schedule import due_at
 from bot.runtime import rows
 from bot.storage import coaching as records
 from bot.storage import outbox
@@ -25,17 +25,19 @@ def queue_due(
     until: datetime,
     external_id: str | None = None,
 ) -> list[Row]:
-    """Claim up to `limit` plan days due by `now` and write their messages, leased to `owner`."""
-    written: list[Row] = []
-    for due in records.claim_due(conn, now, limit, channel, advance, external_id):
-        message = coach.day_message(due.day, due.profile, due.locale or "en", rescreened=due.rescreened)
-        draft = rows.draft_of(message)
-        draft = outbox.Draft(
-            draft.kind,
-            draft.body | {"day": due.day},
-            ref=draft.ref,
-            delivery_id=due.delivery_id,
-            expires_at=due_at(due.local_date + timedelta(days=1), "00:00", due.zone),
-        )
-        written += outbox.write(conn, channel, due.external_id, [draft], now, owner, until)
-    return written
+    """Claim up to `limit` plan days due by `now`, as the adaptive plan decides them, and write their
+    messages (the day's, then a nudge if any), leased to `owner`, in one statement."""
+    drafts: list[tuple[str, outbox.Draft]] = []
+    for due in records.claim_due(conn, now, limit, channel, coach.planner, external_id):
+        expires = due_at(due.local_date + timedelta(days=1), "00:00", due.zone)
+        messages = coach.day_messages(due.day, due.profile, due.locale or "en", due.rescreened, due.decision)
+        for n, message in enumerate(messages):
+            draft = rows.draft_of(message)
+            drafts.append((due.external_id, outbox.Draft(
+                draft.kind,
+                draft.body | {"day": due.day} if n == 0 else draft.body,
+                ref=draft.ref,
+                delivery_id=due.delivery_id if n == 0 else None,
+                expires_at=expires,
+            )))
+    return outbox.write_many(conn, channel, drafts, now, owner, until)

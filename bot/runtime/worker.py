@@ -17,7 +17,7 @@ from bot.engine import Text
 from bot.runtime import rows
 from bot.runtime.channel import Channel
 from bot.runtime.dispatcher import LEASE, Dispatcher
-from bot.service import Backline, needs_record
+from bot.service import Backline
 from bot.storage import StorageUnavailable, inbox, outbox, turns
 from bot.storage.outbox import Row
 
@@ -122,7 +122,7 @@ class Worker:
             if isinstance(item, Text) and progress.active
             else None
         )
-        turn = turns.load(conn, person, now, needs_record(item))
+        turn = turns.load(conn, person, now, self.backline.needs_record(item))
         outputs = self.backline.step(turn, item, entry.at, shown, entry.payload.get("language"))
         turns.apply(conn, turn)
         drafts = rows.drafts(item, outputs, entry.payload.get("context"))

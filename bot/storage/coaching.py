@@ -29,6 +29,7 @@ class Due:
     rescreened: bool = False  # the screen ran again after the six weeks
     zone: str = "UTC"
     locale: str | None = None  # the person's language
+    decision: Any = None  # what the plan decided for the day (Advance.decision)
 
 
 def enrolment(conn: sa.Connection, person_id: int, lock: bool = False) -> Enrolment | None:
@@ -40,7 +41,7 @@ def enrolment(conn: sa.Connection, person_id: int, lock: bool = False) -> Enrolm
     if row is None:
         return None
     return Enrolment(row.person_id, row.status, row.delivery_time, row.time_zone, row.profile or {},
-                     row.next_day, _aware(row.next_due), _aware(row.rescreened_at))
+                     row.next_day, _aware(row.next_due), _aware(row.rescreened_at), row.carry or {})
 
 
 def save_enrolment(conn: sa.Connection, person_id: int, now: datetime, **values: Any) -> None:
@@ -84,7 +85,8 @@ def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str, plan
 def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list, plan: Planner) -> list[Due]:
     query = (sa.select(enrolments.c.person_id, enrolments.c.next_day, enrolments.c.next_due,
                        enrolments.c.delivery_time, enrolments.c.time_zone, enrolments.c.profile,
-                       enrolments.c.rescreened_at, people.c.channel, people.c.external_id, people.c.progress)
+                       enrolments.c.rescreened_at, enrolments.c.carry, people.c.channel,
+                       people.c.external_id, _LOCALE)
              .join(people, people.c.id == enrolments.c.person_id)
              .where(enrolments.c.status == "active", enrolments.c.next_due <= now, *who)
              .order_by(enrolments.c.next_due).limit(limit))
@@ -93,15 +95,17 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list, 
     rows = conn.execute(query).all()
     skipped, sending, advanced, claims = [], [], [], {}
     for row in rows:  # the plan decides; the writes below go in three batched statements
-        step = plan(row.next_day, _aware(row.next_due), row.delivery_time, row.time_zone, now)
+        step = plan(row.next_day, _aware(row.next_due), row.delivery_time, row.time_zone, now,
+                    row.carry or {})
         skipped += [_delivery_row(row.person_id, day, local, due, "skipped", None) for day, local, due in step.skipped]
         if step.send is not None:
             day, local, due = step.send
             sending.append(_delivery_row(row.person_id, day, local, due, "queued", now))
             claims[row.person_id] = Due(0, row.person_id, row.channel, row.external_id, day, local,
                                         row.profile or {}, row.rescreened_at is not None, row.time_zone,
-                                        (row.progress or {}).get("locale"))
-        advanced.append({"b_pid": row.person_id, "b_day": step.next_day, "b_due": step.next_due})
+                                        row.locale, step.decision)
+        advanced.append({"b_pid": row.person_id, "b_day": step.next_day, "b_due": step.next_due,
+                         "b_carry": row.carry if step.carry is None else step.carry})
     if skipped:
         conn.execute(_insert_deliveries(conn.dialect.name), skipped)
     claimed = []
@@ -114,8 +118,9 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list, 
     return claimed
 
 
+_LOCALE = people.c.progress["locale"].as_string().label("locale")  # not the whole conversation's progress
 _ADVANCE = enrolments.update().where(enrolments.c.person_id == sa.bindparam("b_pid")).values(
-    next_day=sa.bindparam("b_day"), next_due=sa.bindparam("b_due"))
+    next_day=sa.bindparam("b_day"), next_due=sa.bindparam("b_due"), carry=sa.bindparam("b_carry"))
 
 
 def _delivery_row(person_id: int, day: int, local: date, due: datetime, status: str,

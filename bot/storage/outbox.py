@@ -64,9 +64,22 @@ def write(
     until: datetime | None = None,
 ) -> list[Row]:
     """Append `drafts` for the person, in order; with `owner`, already leased to that sender."""
-    rows = []
-    for d in drafts:
-        values = {
+    return write_many(conn, channel, [(external_id, d) for d in drafts], now, owner, until)
+
+
+def write_many(
+    conn: sa.Connection,
+    channel: str,
+    drafts: list[tuple[str, Draft]],
+    now: datetime,
+    owner: str | None = None,
+    until: datetime | None = None,
+) -> list[Row]:
+    """Append (external id, draft) pairs, in order, in one statement; with `owner`, already leased."""
+    if not drafts:
+        return []
+    values = [
+        {
             "channel": channel,
             "external_id": external_id,
             "kind": d.kind,
@@ -80,9 +93,17 @@ def write(
             "delivery_id": d.delivery_id,
             "created_at": now,
         }
-        row_id = conn.execute(outbox.insert().values(values)).inserted_primary_key[0]
-        rows.append(Row(row_id, channel, external_id, d.kind, d.body, d.blob, d.delivery_id, d.expires_at))
-    return rows
+        for external_id, d in drafts
+    ]
+    # One multi-row INSERT numbers its rows in the order given (SQLite's rowid, PostgreSQL's sequence), so
+    # the ids sorted are the drafts' in order: cheaper than RETURNING in parameter order, which SQLite
+    # can only do one row at a time.
+    ids = sorted(conn.execute(_INSERT, values).scalars().all())
+    return [Row(row_id, channel, external_id, d.kind, d.body, d.blob, d.delivery_id, d.expires_at)
+            for row_id, (external_id, d) in zip(ids, drafts, strict=True)]
+
+
+_INSERT = outbox.insert().returning(outbox.c.id)
 
 
 def claim(

@@ -41,6 +41,7 @@ _ENROLMENT = (
     "next_day",
     "next_due",
     "rescreened_at",
+    "carry",
 )
 
 

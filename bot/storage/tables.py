@@ -53,6 +53,7 @@ enrolments = sa.Table(
     sa.Column("next_day", sa.Integer, nullable=True),
     sa.Column("next_due", Time, nullable=True),
     sa.Column("rescreened_at", Time, nullable=True),
+    sa.Column("carry", Json, nullable=True),  # the adaptive planner's state (bot/coaching/adapt.py)
     sa.Index("ix_enrolments_due", "status", "next_due"),
 )
 

@@ -4,6 +4,7 @@ Applying holds no product rules: each effect is one plain write (bot/turn.py say
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -26,15 +27,18 @@ _SAVE = people.update().where(people.c.id == sa.bindparam("b_id")).values(
     progress=sa.bindparam("b_progress"), updated_at=sa.bindparam("b_now"))
 
 
-def load(conn: sa.Connection, person: Person, now: datetime, record: bool = False) -> Turn:
-    """A step's Turn: the person (from load_person) and their coaching data; with `record`, everything
-    stored about them too."""
+def load(conn: sa.Connection, person: Person, now: datetime,
+         record: bool | Callable[[Turn], bool] = False) -> Turn:
+    """A step's Turn: the person (from load_person) and their coaching data; with `record` (or when
+    `record(turn)` says so, asked of the Turn loaded so far), everything stored about them too."""
     key = {"b_pid": person.id}
     enrolment = coaching.enrolment(conn, person.id, lock=True)
     days = {r.day: PlanDay(r.day, r.status, aware(r.due_at), r.checkin) for r in conn.execute(_DAYS, key)}
     names = {slot: name for slot, name in conn.execute(_ACTIVITIES, key)}
-    full = records.person_record(conn, person.id) if record else None
-    return Turn(person, now, enrolment, days, names, full)
+    turn = Turn(person, now, enrolment, days, names)
+    if record(turn) if callable(record) else record:
+        turn.record = records.person_record(conn, person.id)
+    return turn
 
 
 def _person(row: sa.Row) -> Person:
