@@ -43,6 +43,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filte
 from bot.adapters.telegram.limits import RetryingRateLimiter  # noqa: E402
 from bot.adapters.telegram.runner import CONNECTIONS  # noqa: E402
 from bot.app import load_flows  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 from bot.engine import Engine, Message, Press, Progress, Start, Text  # noqa: E402
 from bot.service import TRIAGE  # noqa: E402
 from bot.storage import Store  # noqa: E402
@@ -207,7 +208,7 @@ def per_update(result: Result) -> str:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    engine = Engine(load_flows())
+    engine = Engine(load_flows(Settings()))
     steps, final = script(engine, args.inputs)
     results: list[tuple[Result, Result]] = []
     for _ in range(args.rounds):

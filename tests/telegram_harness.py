@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from bot.adapters.telegram.limits import RetryingRateLimiter
 from bot.adapters.telegram.runner import Runner, build_bot
-from bot.adapters.telegram.settings import Settings
+from bot.settings import Settings
 from bot.app import open_backline
 from tests.support.botapi import BotAPIServer, FakeUser
 
@@ -19,7 +19,7 @@ async def running_bot(server: BotAPIServer, database_url: str, *, webhook_url: s
     """The bot as `backline run` runs it, polling the test server (or behind a webhook)."""
     settings = Settings(token=server.token, api_base_url=server.base_url, database_url=database_url,
                         webhook_secret=SECRET)
-    backline = await open_backline(database_url)
+    backline = await open_backline(settings)
     runner = Runner(build_bot(settings, limiter or RetryingRateLimiter(backoff=0.05)), backline, settings)
     await runner.start(webhook_url, port=port, listen="127.0.0.1", poll_timeout=1)
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import flows_dir
+from bot.settings import Settings
 from bot.coaching.scores import activity_answers
 from bot.engine import Action, Engine, Interrupt, Message, Press, Progress, Start, Text
 from bot.flows.load import FlowsInvalid, load_flowset
@@ -101,7 +101,7 @@ def test_a_sign_typed_in_the_weekly_check_runs_the_screen(engine):
 def triage_with_baseline(tmp_path: Path) -> Path:
     """The shipped flows with the baseline inserted after the time zone question, as enrolment will have it."""
     folder = tmp_path / "flows"
-    shutil.copytree(flows_dir(), folder)
+    shutil.copytree(Settings().flows, folder)
     triage = folder / "triage.yaml"
     text = triage.read_text()
     old = "    store: time_zone\n    next: enrolled\n"
@@ -126,7 +126,7 @@ def test_enrolment_with_the_baseline_is_proved_safe_and_enrols_with_the_scores(t
 
 def write_flow(tmp_path: Path, body: str) -> Path:
     folder = tmp_path / "flows"
-    shutil.copytree(flows_dir(), folder)
+    shutil.copytree(Settings().flows, folder)
     (folder / "sample.yaml").write_text(textwrap.dedent(body).lstrip("\n"))
     return folder
 

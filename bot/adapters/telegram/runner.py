@@ -17,7 +17,7 @@ from bot.adapters.telegram.callbacks import CallbackSigner
 from bot.adapters.telegram.intake import Intake, Poller, UpdatesRequest
 from bot.adapters.telegram.limits import RetryingRateLimiter
 from bot.adapters.telegram.sender import TelegramChannel
-from bot.adapters.telegram.settings import Settings
+from bot.settings import Settings
 from bot.adapters.telegram.webhook import serve, webhook_app
 from bot.runtime import Runtime
 from bot.service import COMMANDS, Backline
