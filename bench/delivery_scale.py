@@ -99,7 +99,7 @@ async def _main(url, now, api):
     t = mark("flows", t)
     backline = await open_backline(settings, flows=flows)
     t = mark("plan+store.open", t)
-    runner = Runner(build_bot(settings), backline, settings)
+    runner = Runner(build_bot(settings, backline.store), backline, settings)
     t = mark("build_bot+runtime", t)
     claimed = await backline.store.run(
         lambda conn: coaching.claim_due(conn, now, runner.runtime.plan_batch, "telegram", advance))

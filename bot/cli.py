@@ -18,7 +18,7 @@ from bot.flows.load import FlowsInvalid, load_flowset
 from bot.flows.model import flow_json_schema
 from bot.locales import LOCALES
 from bot.settings import Settings, SettingsError
-from bot.storage import StorageUnavailable
+from bot.storage import InUse, StorageUnavailable
 
 
 NEW_LANGUAGE = "a new person's language (default: en; /language changes it)"
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     except FlowsInvalid as exc:
         print(f"backline: the flows failed their checks:\n{exc}", file=sys.stderr)
         return 1
-    except StorageUnavailable as exc:
+    except (StorageUnavailable, InUse) as exc:
         print(f"backline: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -33,7 +33,6 @@ class Settings:
     flows: Path = REPO / "flows"
     content: Path = REPO / "content"
     log_level: str = "INFO"
-    redis_url: str | None = None
 
     @property
     def plan_file(self) -> Path:
@@ -81,7 +80,7 @@ class Settings:
                    database_timeout=_timeout(env.get("DATABASE_TIMEOUT", "")),
                    flows=Path(env.get("BACKLINE_FLOWS") or REPO / "flows"),
                    content=Path(env.get("BACKLINE_CONTENT") or REPO / "content"),
-                   log_level=level, redis_url=env.get("REDIS_URL") or None)
+                   log_level=level)
 
 
 def _timeout(text: str) -> float:

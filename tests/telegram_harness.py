@@ -8,6 +8,7 @@ from bot.adapters.telegram.limits import RetryingRateLimiter
 from bot.adapters.telegram.runner import Runner, build_bot
 from bot.settings import Settings
 from bot.app import open_backline
+from bot.runtime.pace import Pace
 from tests.support.botapi import BotAPIServer, FakeUser
 
 SECRET = "test-webhook-secret"
@@ -20,7 +21,8 @@ async def running_bot(server: BotAPIServer, database_url: str, *, webhook_url: s
     settings = Settings(token=server.token, api_base_url=server.base_url, database_url=database_url,
                         webhook_secret=SECRET)
     backline = await open_backline(settings)
-    runner = Runner(build_bot(settings, limiter or RetryingRateLimiter(backoff=0.05)), backline, settings)
+    limiter = limiter or RetryingRateLimiter(Pace(backline.store, settings.send_rate), backoff=0.05)
+    runner = Runner(build_bot(settings, backline.store, limiter), backline, settings)
     await runner.start(webhook_url, port=port, listen="127.0.0.1", poll_timeout=1)
     try:
         yield runner

@@ -224,7 +224,7 @@ async def test_server_errors_are_retried(server, sqlite_url, engine):
 async def test_two_hundred_people_at_once(server, database_url, engine):
     url = database_url
     users = [server.user(5000 + i) for i in range(200)]
-    fast = RetryingRateLimiter(overall_max_rate=0, backoff=0.05)  # this test is about concurrency, not pacing
+    fast = RetryingRateLimiter(backoff=0.05)  # this test is about concurrency, not pacing
     async with running_bot(server, url, limiter=fast):
         async def person(user, n):
             await say(server, user, "/start", expect=text_of(engine, "triage.welcome"))

@@ -24,9 +24,9 @@ def test_settings_from_env():
 
 def test_settings_without_a_token_serve_the_terminal_and_hold_every_setting(tmp_path):
     s = Settings.from_env({"DATABASE_URL": "sqlite:///x.db", "DATABASE_TIMEOUT": "2", "LOG_LEVEL": "warning",
-                           "BACKLINE_FLOWS": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/0"})
+                           "BACKLINE_FLOWS": str(tmp_path)})
     assert (s.token, s.webhook_secret, s.database_url, s.database_timeout) == ("", "", "sqlite:///x.db", 2.0)
-    assert s.flows == tmp_path and s.plan_file.name == "plan.yaml" and s.redis_url.startswith("redis://")
+    assert s.flows == tmp_path and s.plan_file.name == "plan.yaml" and s.log_level == "WARNING"
     with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN is not set"):
         s.telegram()
 

@@ -16,6 +16,8 @@ client too. A unit whose caller gave up is never committed afterwards.
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import queue
 import threading
 import time
@@ -24,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+import asyncpg
 import platformdirs
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -46,6 +49,10 @@ POOL = 20  # PostgreSQL connections kept open (a connection opened per unit cost
 
 class StorageUnavailable(Exception):
     """The database could not be reached, failed or did not answer in time; the step was rolled back."""
+
+
+class InUse(Exception):
+    """Another process runs on this SQLite database; the message is one line for the person starting it."""
 
 
 def default_database_url() -> str:
@@ -72,6 +79,7 @@ class Store:
         self.timeout = timeout
         self.limit = self.timeout * 0.75  # each statement, connection attempt or lock wait
         self._alive = _Liveness()
+        self._held: int | None = None  # the lock file's descriptor while this process holds a SQLite file
         if self.url.get_backend_name() == "sqlite":
             self._sqlite = _SqliteThread(self.url, busy_ms=int(self.limit * 1000))
             self._async = None
@@ -109,7 +117,25 @@ class Store:
         finally:
             await migrator.dispose()
 
+    async def hold(self) -> None:
+        """SQLite: hold the database for this process's lifetime (an exclusive lock on `<file>.lock`,
+        which the system lets go when the process ends, however it ends); InUse if another holds it."""
+        path = self.url.database
+        if self._async is not None or self._held is not None or not path or path == ":memory:":
+            return
+        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise InUse(f"another backline process is running on {path}; SQLite serves one process "
+                        "(use PostgreSQL, DATABASE_URL=postgresql://..., to run several)") from None
+        self._held = fd
+
     async def close(self) -> None:
+        if self._held is not None:
+            os.close(self._held)
+            self._held = None
         if self._async is not None:
             await self._async.dispose()
         else:
@@ -124,8 +150,8 @@ class Store:
                 result = await self._postgres(work, deadline)
             else:
                 result = await self._sqlite.run(work, deadline, self._alive)
-        except (DBAPIError, OSError) as exc:
-            raise _unavailable(exc) from exc
+        except (DBAPIError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise _unavailable(exc) from exc  # asyncpg's own: a connection refused ("too many clients")
         self._alive.answered()
         return result
 
