@@ -126,6 +126,7 @@ async def test_a_frozen_postgres_is_reported_in_time_and_recovered_from(cluster,
         new = await say(server, user, "/help")
         assert new[0]["text"].startswith(engine.text("en", "service.help")[:30])
         assert (await healthz(port))[0] == 200
+        await server.wait_for(lambda: bot.runtime.leading, timeout=10)  # the plan job is the leader's
         mark = len(caplog.records)
         await deliver()
         assert job_logs(caplog, mark) == [(logging.INFO, "plan")]

@@ -65,11 +65,20 @@ class Coordinator:
             if self._warned:
                 self._warned = False
                 log.info("the coordination connection is back")
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-            if not self._warned:
+        except TimeoutError as exc:
+            if not self.leading or self._conn is None:  # nothing held: start again
+                await self._fail(exc)
+            elif not self._warned:  # a server that does not answer lets no one else take the lock either
                 self._warned = True
-                log.warning("the coordination connection failed (%s); trying again", exc.__class__.__name__)
-            await self._drop()
+                log.warning("the coordination connection does not answer; still leading until it is lost")
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            await self._fail(exc)
+
+    async def _fail(self, exc: BaseException) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning("the coordination connection failed (%s); trying again", exc.__class__.__name__)
+        await self._drop()
 
     async def _drop(self) -> None:
         """Close the connection (which releases the lock) and step down."""

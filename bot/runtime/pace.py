@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 PRIVATE = Rate(1.0, burst=2.0)  # a private chat: three at once, then one a second
 GROUP = Rate(3.0, burst=57.0)  # a group: 20 a minute
 WINDOW = 1.0  # seconds a request holds its place after its answer
+ASK = 1.5  # seconds the database has to answer for the cap; then this process keeps to it alone
 
 
 class Closed(Exception):
@@ -47,13 +48,19 @@ class Pace:
     @contextlib.asynccontextmanager
     async def slot(self, chat_id: int) -> AsyncIterator[None]:
         """Wait until a request to `chat_id` keeps to the cap, and hold its place while it is made."""
-        if not self.shared:
-            await self._places.acquire()
-        place = None
-        try:
-            await self._chat(chat_id)
-            if self.shared:
+        # The database away (the sweep, every 2 s, would have reached it): keep to the cap alone at once.
+        shared, place = self.shared and self.store.answering(), None
+        if shared:
+            try:
+                await self._chat(chat_id, shared)
                 place = await self._take()
+            except StorageUnavailable:  # the database is away: keep to the cap in this process alone
+                shared, place = False, None
+        if not shared:
+            await self._places.acquire()
+        try:
+            if not shared:
+                await self._chat(chat_id, shared)
             held = self._paused_until - time.time()
             if held > 0:  # a pause began while this request waited for its turn
                 await asyncio.sleep(held)
@@ -61,15 +68,15 @@ class Pace:
                 raise Closed
             yield
         finally:
-            if not self.shared:
+            if not shared:
                 asyncio.get_running_loop().call_later(WINDOW, self._places.release)
             if place is not None:
                 await self._give_back(place, time.time() + WINDOW)
 
-    async def _chat(self, chat_id: int) -> None:
+    async def _chat(self, chat_id: int, shared: bool) -> None:
         key, rate = f"chat:{chat_id}", PRIVATE if chat_id > 0 else GROUP
-        if self.shared:
-            delay = await self.store.run(lambda conn: pace.reserve_chat(conn, key, rate))
+        if shared:
+            delay = await self.store.run(lambda conn: pace.reserve_chat(conn, key, rate), timeout=ASK)
         else:
             now = time.time()
             delay = pace.gcra(self._clocks, now, key, rate) - now
@@ -79,10 +86,10 @@ class Pace:
     async def _take(self) -> str:
         async with self._taking:
             if not self._prepared:
-                await self.store.run(lambda conn: pace.prepare(conn, self.rate))
+                await self.store.run(lambda conn: pace.prepare(conn, self.rate), timeout=ASK)
                 self._prepared = True
             while True:
-                place, wait = await self.store.run(lambda conn: pace.take(conn, self.rate))
+                place, wait = await self.store.run(lambda conn: pace.take(conn, self.rate), timeout=ASK)
                 if place is not None:
                     return place
                 await asyncio.sleep(wait)

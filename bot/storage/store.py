@@ -87,6 +87,10 @@ class Store:
             self._sqlite = None
             self._async = _postgres_engine(self.url, self.limit, self.timeout)
 
+    def answering(self) -> bool:
+        """Whether the database completed a unit of work within the last `timeout` seconds."""
+        return time.monotonic() - self._alive.last < self.timeout
+
     @property
     def single_process(self) -> bool:
         """Whether only one process may use this database (SQLite)."""
