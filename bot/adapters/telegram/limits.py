@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 IDEMPOTENT = frozenset({"editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "sendChatAction",
                         "setMyCommands", "deleteWebhook", "setWebhook", "getMe", "deleteMessage"})
 
-# Requests to a chat that Telegram's flood limits do not count as messages.
+# Requests to a chat that Telegram's flood limits do not count; and those that are new messages in it.
 UNCOUNTED = frozenset({"sendChatAction"})
+MESSAGES = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 
 
 class RetryingRateLimiter(BaseRateLimiter[None]):
@@ -45,7 +46,7 @@ class RetryingRateLimiter(BaseRateLimiter[None]):
                 chat_id = data.get("chat_id")
                 if self.pace is None or not isinstance(chat_id, int) or endpoint in UNCOUNTED:
                     return await callback(*args, **kwargs)
-                async with self.pace.slot(chat_id):
+                async with self.pace.slot(chat_id, per_chat=endpoint in MESSAGES):
                     return await callback(*args, **kwargs)
             except BadRequest:
                 raise
