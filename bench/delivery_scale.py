@@ -80,7 +80,7 @@ from datetime import datetime
 from bot.cli import main as _cli  # noqa: F401  (what the `backline` command imports)
 from bot import logs
 from bot.adapters.telegram.runner import Runner, build_bot
-from bot.adapters.telegram.settings import Settings
+from bot.settings import Settings
 from bot.app import load_flows, open_backline
 from bot.storage import coaching
 _marks = {"imports": time.perf_counter() - _t0}
@@ -105,11 +105,11 @@ async def _main(url, now, api):
                                   "DATABASE_URL": url, "LOG_LEVEL": "WARNING"})
     logs.configure(settings.log_level, secrets=(settings.token,))
     t = mark("settings+logs", t)
-    flows = load_flows()
+    flows = load_flows(settings)
     t = mark("flows", t)
-    backline = await open_backline(settings.database_url, flows=flows)
+    backline = await open_backline(settings, flows=flows)
     t = mark("plan+store.open", t)
-    runner = Runner(build_bot(settings), backline, settings)
+    runner = Runner(build_bot(settings, backline.store), backline, settings)
     t = mark("build_bot+runtime", t)
     claimed = await backline.store.run(
         lambda conn: coaching.claim_due(conn, now, runner.runtime.plan_batch, "telegram",

@@ -11,7 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.app import load_flows, plan_file
+from bot.app import load_flows
+from bot.settings import Settings
 from bot.coaching.coach import Coach
 from bot.coaching.content import load_plan
 from bot.engine import Engine, Press, Progress, Start
@@ -46,7 +47,7 @@ async def with_storage(engine: Engine, seconds: float, people: int) -> float:
     presses = script(engine)
     with tempfile.TemporaryDirectory() as folder:
         store = await Store.open(f"sqlite:///{Path(folder) / 'bench.db'}")
-        backline = Backline(engine, store, Coach(engine, load_plan(plan_file())))
+        backline = Backline(engine, store, Coach(engine, load_plan(Settings().plan_file)))
         steps = 0
         deadline = time.perf_counter() + seconds
 
@@ -70,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
-    engine = Engine(load_flows())
+    engine = Engine(load_flows(Settings()))
     print(f"engine alone:                 {engine_alone(engine, args.seconds):>9,.0f} steps/s (target 50,000)")
     for people in (1, 20):
         rate = asyncio.run(with_storage(engine, args.seconds, people))

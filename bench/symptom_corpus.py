@@ -21,6 +21,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import load_flows  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "symptoms"
@@ -88,7 +89,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="a folder of corpus files (default: %(default)s)")
     parser.add_argument("--locale", help="only this language's corpus (default: each in turn)")
     args = parser.parse_args()
-    engine = Engine(load_flows())
+    engine = Engine(load_flows(Settings()))
     every = load_corpus(args.corpus)
     for locale in sorted({c["locale"] for c in every} if args.locale is None else {args.locale}):
         print(f"\n== {locale} ==")

@@ -14,7 +14,7 @@ too: it helps to tell a slow round from a busy machine.
 * echo: ApplicationBuilder with the same connection pool size as Backline (CONNECTIONS),
   concurrent_updates, no rate limiter; a MessageHandler replies with send_message(same text).
 * Backline: build_application / Runner via tests.telegram_harness.running_bot, SQLite in a temp
-  dir (every step committed), RetryingRateLimiter(overall_max_rate=0); each person sends
+  dir (every step committed), RetryingRateLimiter(); each person sends
   "/start", presses "I understand, let's start", then types "no" to each red-flag question.
 
 Neither bot is held to Telegram's 30 messages/s: the point is processing speed.
@@ -43,6 +43,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filte
 from bot.adapters.telegram.limits import RetryingRateLimiter  # noqa: E402
 from bot.adapters.telegram.runner import CONNECTIONS  # noqa: E402
 from bot.app import load_flows  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 from bot.engine import Engine, Message, Press, Progress, Start, Text  # noqa: E402
 from bot.service import TRIAGE  # noqa: E402
 from bot.storage import Store  # noqa: E402
@@ -174,7 +175,7 @@ async def run_backline(people: int, inputs: int, steps: list[Step], final: dict,
     with tempfile.TemporaryDirectory() as folder:
         database_url = (await fresh_postgres(postgres, "bench"))[0] if postgres else f"sqlite:///{Path(folder) / 'bench.db'}"
         async with BotAPIServer() as server:
-            async with running_bot(server, database_url, limiter=RetryingRateLimiter(overall_max_rate=0)):
+            async with running_bot(server, database_url, limiter=RetryingRateLimiter()):
                 warm = server.user(WARMUP_USER)
                 for step in steps[:3]:
                     await act(server, warm, step)
@@ -207,7 +208,7 @@ def per_update(result: Result) -> str:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    engine = Engine(load_flows())
+    engine = Engine(load_flows(Settings()))
     steps, final = script(engine, args.inputs)
     results: list[tuple[Result, Result]] = []
     for _ in range(args.rounds):
@@ -217,7 +218,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
     print("End-to-end updates/s against the local Bot API server (tests/support/botapi.py), closed loop:")
     print(f"{args.people} people each send {args.inputs} inputs, the next one when the reply to the previous arrives.")
-    print("No 30 msg/s cap on either bot (echo: no rate limiter; Backline: RetryingRateLimiter(overall_max_rate=0)):")
+    print("No 30 msg/s cap on either bot (echo: no rate limiter; Backline: RetryingRateLimiter()):")
     print("this measures processing speed, not Telegram's limits. Backline: SQLite (or --postgres), every step committed.")
     print(f"Backline's inputs per person: {', '.join(repr(s.value) for s in steps)}")
     print("CPU ms/upd: this process's CPU time (bot, server and people, all threads) per update.")

@@ -3,21 +3,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import sys
 from datetime import datetime
 from pathlib import Path
 
-from bot.adapters.telegram.settings import Settings, SettingsError
-from bot.app import flows_dir, load_flows, open_backline, plan_file
+from bot.app import load_flows, open_backline
 from bot.coaching.content import check_plan, check_plan_flows, load_plan
 from bot.flows.graph import mermaid
 from bot.flows.lint import lint
 from bot.flows.load import FlowsInvalid, load_flowset
 from bot.flows.model import flow_json_schema
 from bot.locales import LOCALES
-from bot.storage import StorageSettingError, StorageUnavailable
+from bot.settings import Settings, SettingsError
+from bot.storage import InUse, StorageUnavailable
 
 
 NEW_LANGUAGE = "a new person's language (default: en; /language changes it)"
@@ -66,25 +67,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
+        settings = Settings.from_env()
         if args.command == "flows":
-            return _flows(args)
+            return _flows(args, settings)
         if args.command == "chat":
-            return asyncio.run(_chat(args))
+            return asyncio.run(_chat(args, settings))
         if args.command == "simulate":
-            return asyncio.run(_simulate(args))
+            return asyncio.run(_simulate(args, settings))
         if args.command == "run":
-            return asyncio.run(_run(args))
+            return asyncio.run(_run(args, settings.telegram()))
         if args.command == "health":
-            return asyncio.run(_health())
+            return asyncio.run(_health(settings))
         if args.command == "test":
-            return asyncio.run(_test(args))
-    except (SettingsError, StorageSettingError) as exc:
+            return asyncio.run(_test(args, settings))
+    except SettingsError as exc:
         print(f"backline: {exc}", file=sys.stderr)
         return 2
     except FlowsInvalid as exc:
         print(f"backline: the flows failed their checks:\n{exc}", file=sys.stderr)
         return 1
-    except StorageUnavailable as exc:
+    except (StorageUnavailable, InUse) as exc:
         print(f"backline: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -102,15 +104,15 @@ def _instant(text: str) -> datetime:
     return value
 
 
-def _flows(args: argparse.Namespace) -> int:
+def _flows(args: argparse.Namespace, settings: Settings) -> int:
     if args.flows_command == "check":
         try:
-            flowset = load_flowset(args.path or flows_dir(), base=flows_dir())
+            flowset = load_flowset(args.path or settings.flows, base=settings.flows)
         except FlowsInvalid as exc:
-            raise FlowsInvalid(exc.problems + check_plan(plan_file())) from None
-        plan = load_plan(plan_file())
+            raise FlowsInvalid(exc.problems + check_plan(settings.plan_file)) from None
+        plan = load_plan(settings.plan_file)
         texts = set().union(*flowset.texts.values())
-        problems = check_plan_flows(plan_file(), plan, flowset.flows, texts)
+        problems = check_plan_flows(settings.plan_file, plan, flowset.flows, texts)
         if problems:
             raise FlowsInvalid(problems)
         for warning in lint(flowset):
@@ -120,7 +122,7 @@ def _flows(args: argparse.Namespace) -> int:
         return 0
     if args.flows_command == "graph":
         path = Path(args.flow)
-        flowset = load_flowset(path, base=flows_dir()) if path.suffix == ".yaml" else load_flows()
+        flowset = load_flowset(path, base=settings.flows) if path.suffix == ".yaml" else load_flows(settings)
         flow_id = next((f for f, s in flowset.sources.items() if s.path == path), args.flow)
         if flow_id not in flowset.flows:
             print(f"backline: no flow {args.flow!r}; there are: {', '.join(flowset.flows)}", file=sys.stderr)
@@ -135,10 +137,15 @@ def _flows(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _chat(args: argparse.Namespace) -> int:
+def _with_database(settings: Settings, url: str | None) -> Settings:
+    """`settings` with the database given on the command line, if one was."""
+    return dataclasses.replace(settings, database_url=url) if url else settings
+
+
+async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.adapters.terminal import TerminalChat
 
-    backline = await open_backline(args.database)
+    backline = await open_backline(_with_database(settings, args.database))
     try:
         await TerminalChat(backline, args.user, language=args.language).run()
     finally:
@@ -146,10 +153,10 @@ async def _chat(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _simulate(args: argparse.Namespace) -> int:
+async def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     from bot.adapters.simulator import Simulator
 
-    backline = await open_backline(args.database)
+    backline = await open_backline(_with_database(settings, args.database))
     try:
         await Simulator(backline, args.user, start=args.start, files=args.files, language=args.language).run()
     finally:
@@ -157,7 +164,7 @@ async def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _test(args: argparse.Namespace) -> int:
+async def _test(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
 
     from bot.conversations.play import case_files, inputs_for, play_file
@@ -168,7 +175,8 @@ async def _test(args: argparse.Namespace) -> int:
         print(f"backline: no conversation tests at {args.path}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as folder:
-        backline = await open_backline(args.database or f"sqlite:///{folder}/test.db")
+        url = args.database or f"sqlite:///{folder}/test.db"
+        backline = await open_backline(dataclasses.replace(settings, database_url=url))
         failed = passed = 0
         try:
             for file, locale in ((f, loc) for loc in (LOCALES if args.language == "all" else (args.language,))
@@ -188,8 +196,8 @@ async def _test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-async def _health() -> int:
-    backline = await open_backline()
+async def _health(settings: Settings) -> int:
+    backline = await open_backline(settings)
     try:
         ok = await backline.store.ping()
     finally:
@@ -198,13 +206,12 @@ async def _health() -> int:
     return 0 if ok else 1
 
 
-async def _run(args: argparse.Namespace) -> int:
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot import logs
     from bot.adapters.telegram.runner import run
 
-    settings = Settings.from_env()
     logs.configure(settings.log_level, secrets=settings.secrets)
-    backline = await open_backline(settings.database_url)
+    backline = await open_backline(settings)
     try:
         await run(settings, backline, args.webhook_url, args.port, args.listen)
     finally:

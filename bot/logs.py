@@ -41,7 +41,7 @@ def configure(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler.executors.default"):
+    for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "transitions"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # A delivery round that outlasts the tick makes APScheduler warn on every skipped tick; that is by design.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)

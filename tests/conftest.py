@@ -7,7 +7,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.app import flows_dir, plan_file
+from bot.settings import Settings
 from bot.coaching.coach import Coach
 from bot.coaching.content import load_plan
 from bot.engine import Engine
@@ -22,7 +22,7 @@ POSTGRES_URL = os.environ.get("BACKLINE_TEST_POSTGRES_URL")  # e.g. postgresql:/
 
 @pytest.fixture(scope="session")
 def flowset():
-    return load_flowset(flows_dir())
+    return load_flowset(Settings().flows)
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +80,7 @@ async def store(database_url):
 
 @pytest.fixture(scope="session")
 def coach(engine):
-    return Coach(engine, load_plan(plan_file()))
+    return Coach(engine, load_plan(Settings().plan_file))
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ from contextlib import asynccontextmanager
 
 from bot.adapters.telegram.limits import RetryingRateLimiter
 from bot.adapters.telegram.runner import Runner, build_bot
-from bot.adapters.telegram.settings import Settings
+from bot.settings import Settings
 from bot.app import open_backline
+from bot.runtime.pace import Pace
 from tests.support.botapi import BotAPIServer, FakeUser
 
 SECRET = "test-webhook-secret"
@@ -19,8 +20,9 @@ async def running_bot(server: BotAPIServer, database_url: str, *, webhook_url: s
     """The bot as `backline run` runs it, polling the test server (or behind a webhook)."""
     settings = Settings(token=server.token, api_base_url=server.base_url, database_url=database_url,
                         webhook_secret=SECRET)
-    backline = await open_backline(database_url)
-    runner = Runner(build_bot(settings, limiter or RetryingRateLimiter(backoff=0.05)), backline, settings)
+    backline = await open_backline(settings)
+    limiter = limiter or RetryingRateLimiter(Pace(backline.store, settings.send_rate), backoff=0.05)
+    runner = Runner(build_bot(settings, backline.store, limiter), backline, settings)
     await runner.start(webhook_url, port=port, listen="127.0.0.1", poll_timeout=1)
     try:
         yield runner

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from bot.app import open_backline
+from bot.settings import Settings
 from bot.conversations.play import case_files, inputs_for, play_file
 from bot.locales import LOCALES
 from tests.conftest import REPO
@@ -16,7 +17,7 @@ FILES = case_files(REPO / "tests" / "conversations")
 
 @pytest.fixture
 async def backline(database_url):
-    backline = await open_backline(database_url)
+    backline = await open_backline(Settings(database_url=database_url))
     yield backline
     await backline.store.close()
 
@@ -38,7 +39,7 @@ async def test_conversations(backline, path, locale):
 
 @pytest.mark.parametrize("locale", LOCALES)
 async def test_people_with_no_red_flag_mostly_reach_coaching(tmp_path, locale):
-    backline = await open_backline(f"sqlite:///{tmp_path / 'bot.db'}")
+    backline = await open_backline(Settings(database_url=f"sqlite:///{tmp_path / 'bot.db'}"))
     try:
         results = [r for path in FILES for r in await play_file(backline, path, inputs_for(CASES, locale))
                    if r.case.kind == "no_flag"]

@@ -118,8 +118,13 @@ async def check(server: BotAPIServer, url: str, engine, crowd: list[Person], in_
         for ref in known:
             if not any(questions[ref] in text for text in delivered):
                 unseen += 1
-    pending = await read(url, sa.select(inbox.c.id).where(inbox.c.status == "pending"))
-    unsent = await read(url, sa.select(outbox.c.id).where(outbox.c.status == "pending"))
+    settled = time.monotonic() + 30  # inputs said again while the last replies were on their way (one a
+    while True:  # second in a chat, Telegram's limit) are still being answered: they are applied too
+        pending = await read(url, sa.select(inbox.c.id).where(inbox.c.status == "pending"))
+        unsent = await read(url, sa.select(outbox.c.id).where(outbox.c.status == "pending"))
+        if not (pending or unsent) or time.monotonic() > settled:
+            break
+        await asyncio.sleep(0.5)
     doubled = await doubles(server, url, [p.user.id for p in crowd])
     figures = {
         "people": len(crowd),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import flows_dir
+from bot.settings import Settings
 from bot.flows.load import FlowsInvalid, load_flowset, read_flowset
 from bot.flows.model import flow_json_schema
 
@@ -19,7 +19,7 @@ HEAD = "id: sample\nstart: a\nstates:\n"
 
 def problems_of(path: Path, base: Path | None = None) -> list[str]:
     try:
-        load_flowset(path, base=base or flows_dir())
+        load_flowset(path, base=base or Settings().flows)
     except FlowsInvalid as exc:
         return [str(p) for p in exc.problems]
     return []
@@ -201,7 +201,7 @@ def test_the_corpus_covers_at_least_fifteen_kinds_of_mistake():
 
 def copy_flows(tmp_path: Path) -> Path:
     folder = tmp_path / "flows"
-    shutil.copytree(flows_dir(), folder)
+    shutil.copytree(Settings().flows, folder)
     return folder
 
 
@@ -350,7 +350,7 @@ def test_graph_prints_a_mermaid_state_diagram():
 
 
 def test_published_json_schema_is_current():
-    shipped = json.loads((flows_dir() / "flow.schema.json").read_text())
+    shipped = json.loads((Settings().flows / "flow.schema.json").read_text())
     assert shipped == flow_json_schema()
     assert shipped["properties"]["states"]["additionalProperties"]["$ref"] == "#/$defs/State"
 

@@ -16,8 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from bot.app import open_backline
+from bot.settings import Settings, SettingsError
 from bot.service import Command, Who
-from bot.storage import Store, StorageSettingError, StorageUnavailable, database_timeout
+from bot.storage import Store, StorageUnavailable
 from bot.storage.tables import people
 from tests.support.botapi import BotAPIServer
 from tests.support.pgcluster import Cluster, ClusterUnavailable
@@ -125,6 +126,7 @@ async def test_a_frozen_postgres_is_reported_in_time_and_recovered_from(cluster,
         new = await say(server, user, "/help")
         assert new[0]["text"].startswith(engine.text("en", "service.help")[:30])
         assert (await healthz(port))[0] == 200
+        await server.wait_for(lambda: bot.runtime.leading, timeout=10)  # the plan job is the leader's
         mark = len(caplog.records)
         await deliver()
         assert job_logs(caplog, mark) == [(logging.INFO, "plan")]
@@ -191,7 +193,7 @@ async def test_a_slow_statement_on_postgres_is_stopped_by_the_server(postgres_ur
 
 async def test_a_long_sqlite_lock_is_reported_in_time_and_applies_nothing(tmp_path, engine):
     url = f"sqlite:///{tmp_path / 'bot.db'}"
-    backline = await open_backline(url)
+    backline = await open_backline(Settings(database_url=url))
     try:
         await backline.handle(Who("telegram", "1"), Command("start"))
         other = sqlite3.connect(tmp_path / "bot.db", isolation_level=None)
@@ -238,11 +240,11 @@ async def test_a_sqlite_unit_whose_caller_gave_up_is_never_committed(tmp_path):
 
 
 def test_the_timeout_setting():
-    assert database_timeout({}) == 4.0
-    assert database_timeout({"DATABASE_TIMEOUT": "2.5"}) == 2.5
+    assert Settings.from_env({}).database_timeout == 4.0
+    assert Settings.from_env({"DATABASE_TIMEOUT": "2.5"}).database_timeout == 2.5
     for bad in ("0", "-1", "soon", "nan"):
-        with pytest.raises(StorageSettingError, match="DATABASE_TIMEOUT"):
-            database_timeout({"DATABASE_TIMEOUT": bad})
+        with pytest.raises(SettingsError, match="DATABASE_TIMEOUT"):
+            Settings.from_env({"DATABASE_TIMEOUT": bad})
 
 
 async def test_a_burst_that_queues_past_the_deadline_is_served_not_refused(database_url):

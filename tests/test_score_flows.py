@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import flows_dir
+from bot.settings import Settings
 from bot.coaching.scores import activity_answers
 from bot.engine import Action, Interrupt, Message, Press, Progress, Start, Text
 from bot.flows.load import FlowsInvalid, load_flowset
@@ -112,7 +112,7 @@ def test_enrolment_asks_the_baseline_after_the_time_zone_then_enrols(engine):
 
 def write_flow(tmp_path: Path, body: str) -> Path:
     folder = tmp_path / "flows"
-    shutil.copytree(flows_dir(), folder)
+    shutil.copytree(Settings().flows, folder)
     (folder / "sample.yaml").write_text(textwrap.dedent(body).lstrip("\n"))
     return folder
 

@@ -6,8 +6,8 @@ import shutil
 import subprocess
 import sys
 
-from bot.app import flows_dir, plan_file
-from bot.storage.store import default_database_url
+from bot.settings import Settings
+from bot.storage import default_database_url
 from tests.conftest import REPO
 
 
@@ -19,7 +19,7 @@ def run(*args, env=None, cwd=REPO, stdin="", unset=()):
 
 def test_the_bot_refuses_to_start_on_a_flow_that_fails_its_checks(tmp_path):
     broken = tmp_path / "flows"
-    shutil.copytree(flows_dir(), broken)
+    shutil.copytree(Settings().flows, broken)
     path = broken / "redflags.yaml"
     path.write_text(path.read_text().replace("next: emergency", "next: clear", 1))
     env = {"BACKLINE_FLOWS": str(broken), "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
@@ -32,7 +32,7 @@ def test_the_bot_refuses_to_start_on_a_flow_that_fails_its_checks(tmp_path):
 
 def test_content_errors_are_reported_by_flows_check_with_file_and_line(tmp_path):
     content = tmp_path / "content"
-    shutil.copytree(plan_file().parent, content)
+    shutil.copytree(Settings().plan_file.parent, content)
     plan = content / "plan.yaml"
     text = plan.read_text().replace("measure_every: 7", "measure_every: 7\nmystery: 1", 1)
     plan.write_text(text)
@@ -42,11 +42,10 @@ def test_content_errors_are_reported_by_flows_check_with_file_and_line(tmp_path)
 
 
 def test_the_default_database_is_a_sqlite_file_in_the_user_data_folder(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert Settings.from_env({}).database_url is None
     assert default_database_url() == f"sqlite:///{tmp_path / 'backline' / 'backline.db'}"
-    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/backline")
-    assert default_database_url() == "postgresql+asyncpg://u@db/backline"
+    assert Settings.from_env({"DATABASE_URL": "postgresql://u@db/b"}).database_url == "postgresql://u@db/b"
 
 
 def test_run_reads_a_dotenv_file_and_explains_a_bad_token_in_one_line(tmp_path):

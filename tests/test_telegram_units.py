@@ -7,7 +7,7 @@ import pytest
 
 from bot.adapters.telegram import render
 from bot.adapters.telegram.callbacks import CallbackSigner
-from bot.adapters.telegram.settings import DEFAULT_API, Settings, SettingsError
+from bot.settings import DEFAULT_API, Settings, SettingsError
 from bot.engine import Button, Message, Press
 from bot.logs import Redact
 
@@ -22,6 +22,15 @@ def test_settings_from_env():
     assert Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}).api_base_url == DEFAULT_API
 
 
+def test_settings_without_a_token_serve_the_terminal_and_hold_every_setting(tmp_path):
+    s = Settings.from_env({"DATABASE_URL": "sqlite:///x.db", "DATABASE_TIMEOUT": "2", "LOG_LEVEL": "warning",
+                           "BACKLINE_FLOWS": str(tmp_path)})
+    assert (s.token, s.webhook_secret, s.database_url, s.database_timeout) == ("", "", "sqlite:///x.db", 2.0)
+    assert s.flows == tmp_path and s.plan_file.name == "plan.yaml" and s.log_level == "WARNING"
+    with pytest.raises(SettingsError, match="TELEGRAM_BOT_TOKEN is not set"):
+        s.telegram()
+
+
 @pytest.mark.parametrize("env,says", [
     ({}, "TELEGRAM_BOT_TOKEN is not set"),
     ({"TELEGRAM_BOT_TOKEN": "hello"}, "does not look like a bot token"),
@@ -31,7 +40,7 @@ def test_settings_from_env():
 ])
 def test_settings_errors_are_one_clear_line(env, says):
     with pytest.raises(SettingsError) as caught:
-        Settings.from_env(env)
+        Settings.from_env(env).telegram()
     assert says in str(caught.value) and "\n" not in str(caught.value)
     assert TOKEN not in str(caught.value)
 

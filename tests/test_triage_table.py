@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import flows_dir
+from bot.settings import Settings
 from bot.clinical import load_clinical
 from bot.engine import Action, Message, Outcome, Press, Progress, Start, Text
 
-CLINICAL = load_clinical(flows_dir() / "red-flags.yaml")
+CLINICAL = load_clinical(Settings().flows / "red-flags.yaml")
 
 
 def converse(engine, answer_for):

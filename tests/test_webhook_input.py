@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot import logs
-from bot.adapters.telegram.settings import Settings
+from bot.settings import Settings
 from bot.adapters.telegram.webhook import MAX_BODY, MAX_READ, SECRET_HEADER
 from tests.support.botapi import BotAPIServer
 from tests.telegram_harness import SECRET, running_bot, say

@@ -1,6 +1,8 @@
 """The dispatcher: sends outbox rows through their channel, one person's in order, and marks each one.
 
-Rows come leased: from the step that wrote them, or claimed when a lease lapsed (a process that died).
+Rows come leased: from the step that wrote them, or claimed when a lease lapsed (a process that died),
+or claimed from those written for any process to take (plan days on PostgreSQL: each process takes
+what it has room for when told of them, and more as it gets through them).
 Leases are renewed while this process holds the rows. Marks are written in batches as soon as rows
 are sent; while the database is away they are kept and written when it answers, and rows awaiting a
 mark are never sent again by this process.
@@ -23,6 +25,9 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=10)  # a dead process's rows are taken over this long after its last renewal
 RETRY = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds before a row that met a passing failure is tried again
 CONCURRENT = 64  # people whose rows are being sent at once
+FINISH = 7.0  # seconds a stopping process gives the sends under way (a Bot API call: 5 s at most) to
+# finish and be marked
+ROOM = 2 * CONCURRENT  # rows a process holds at most when it takes rows written for anyone
 
 
 class Dispatcher:
@@ -42,6 +47,9 @@ class Dispatcher:
         self._marks: list[tuple[list[Mark], asyncio.Future]] = []  # each batch, and who waits for it
         self._writer: asyncio.Task | None = None
         self._slots = asyncio.Semaphore(CONCURRENT)
+        self._taking: asyncio.Task | None = None
+        self._more = False  # the last take was full: there may be more rows for anyone
+        self._closing = False
 
     def hand(self, rows: list[Row]) -> None:
         """Rows leased to this process, to be sent in order."""
@@ -54,18 +62,38 @@ class Dispatcher:
             if key not in self._tasks:
                 self._tasks[key] = asyncio.create_task(self._person(key))
 
-    async def sweep(self, limit: int = 500) -> int:
-        """Renew the leases held, and take rows whose lease lapsed; how many were taken."""
+    async def sweep(self) -> int:
+        """Renew the leases held, and take rows whose lease lapsed or that no one holds; how many."""
         now = self.clock()
         if self._held:
             ids = list(self._held)
             await self.store.run(lambda conn: outbox.renew(conn, ids, self.owner, now + LEASE))
+        return await self.take()
+
+    async def take(self) -> int:
+        """Take rows no one holds (written for anyone, or a lapsed lease), as many as there is room for."""
+        room = ROOM - len(self._held)
+        if room <= 0:
+            self._more = True
+            return 0
+        now = self.clock()
         rows = await self.store.run(
-            lambda conn: outbox.claim(conn, self.owner, now, now + LEASE, limit, frozenset(self._held))
+            lambda conn: outbox.claim(conn, self.owner, now, now + LEASE, room, frozenset(self._held))
         )
-        rows = [r for r in rows if r.channel in self.channels]
-        self.hand(rows)
+        self._more = len(rows) == room
+        self.hand([r for r in rows if r.channel in self.channels])
         return len(rows)
+
+    def told(self) -> None:
+        """Rows were written for anyone to take: take some soon (once, however often told meanwhile)."""
+        if self._taking is None or self._taking.done():
+            self._taking = asyncio.create_task(self._take_quietly())
+
+    async def _take_quietly(self) -> None:
+        try:
+            await self.take()
+        except StorageUnavailable as exc:  # the sweep takes them once the database answers
+            log.warning("could not take rows: %s", exc)
 
     def busy(self, channel: str, external_id: str) -> bool:
         return (channel, external_id) in self._tasks
@@ -80,12 +108,22 @@ class Dispatcher:
             ]
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
+            elif self._taking is not None and not self._taking.done():
+                await asyncio.gather(self._taking, return_exceptions=True)
             elif self._writer is not None and not self._writer.done():
                 await asyncio.gather(self._writer, return_exceptions=True)
             else:
                 return
 
     async def close(self) -> None:
+        """Stop: the sends under way finish and are marked (for at most FINISH seconds), no new one
+        begins; the rows left keep their leases until they lapse, and another process takes them."""
+        self._closing = True
+        if self._taking is not None:
+            self._taking.cancel()
+            await asyncio.gather(self._taking, return_exceptions=True)
+        if self._tasks:
+            await asyncio.wait(list(self._tasks.values()), timeout=FINISH)
         for task in list(self._tasks.values()):
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
@@ -95,7 +133,7 @@ class Dispatcher:
     async def _person(self, key: tuple[str, str]) -> None:
         queue = self._queues[key]
         try:
-            while queue:
+            while queue and not self._closing:
                 async with self._slots:
                     written = await self._send(key, queue)
                 await asyncio.gather(*written)  # this person's marks first, then their inputs go on
@@ -103,13 +141,17 @@ class Dispatcher:
             del self._tasks[key]
             if not queue:
                 self._queues.pop(key, None)
+        if self._closing:
+            return
+        if self._more and len(self._held) <= CONCURRENT:
+            self.told()
         self.on_idle(*key)
 
     async def _send(self, key: tuple[str, str], queue: deque[Row]) -> list[asyncio.Future]:
         """Send what is queued for one person; rows that met a passing failure are tried again later.
         Returns what to wait on for their marks to be written."""
         channel, failures, written = self.channels[key[0]], 0, []
-        while queue:
+        while queue and not self._closing:
             now = self.clock()
             rows = list(queue)
             expired = [r for r in rows if r.expires_at is not None and r.expires_at <= now]

@@ -1,7 +1,10 @@
 """The inbox worker: applies each person's stored inputs one at a time, in update order.
 
-A step runs in one transaction that takes the person's earliest input, applies it, writes its outputs
-to the outbox (leased to this process) and marks the input applied. While anything said to the person
+A step runs in one transaction that locks the person (on PostgreSQL their row, FOR UPDATE: whichever
+process holds it is the only one applying their inputs, and the next waits for it), takes their
+earliest input, applies it, writes its outputs to the outbox (leased to this process) and marks the
+input applied. The earliest input is read under the lock, so that two processes never apply the same
+one and never one out of update order. While anything said to the person
 has not gone out yet, their next input waits: an answer is only applied once the question it answers
 was sent.
 """
@@ -24,6 +27,7 @@ from bot.storage.outbox import Row
 log = logging.getLogger(__name__)
 TYPING_AFTER = 0.3  # seconds a step may take before the channel is told it is working
 _WAIT = "wait"
+SLOTS = 64  # people whose inputs this process applies at once; beyond, it leaves new ones to the others
 
 
 class Worker:
@@ -39,6 +43,10 @@ class Worker:
             self._again.add(key)
         else:
             self._tasks[key] = asyncio.create_task(self._person(key))
+
+    def full(self) -> bool:
+        """Whether this process has as many people in progress as it takes on."""
+        return len(self._tasks) >= SLOTS
 
     async def sweep(self, limit: int = 500) -> None:
         """Look for inputs no one is applying (after a restart, or a kick lost to an outage)."""
@@ -90,6 +98,7 @@ class Worker:
         now = self.backline.clock()
 
         def work(conn: sa.Connection) -> list[Row] | None:
+            turns.find(conn, channel, who, lock=True)
             if not inbox.fail_next(conn, channel, who):
                 return None
             return outbox.write(conn, channel, who, [sorry], now, self.owner, now + LEASE)
@@ -108,11 +117,13 @@ class Worker:
             typing.cancel()
 
     def _apply(self, conn: sa.Connection, channel: str, external_id: str) -> list[Row] | str | None:
-        entry = inbox.next_entry(conn, channel, external_id)
-        if entry is None:
+        if inbox.next_entry(conn, channel, external_id) is None:  # nothing to do: no need to lock them
             return None
         now = self.backline.clock()
-        person = turns.load_person(conn, channel, external_id, now)
+        person = turns.load_person(conn, channel, external_id, now)  # locked until the commit
+        entry = inbox.next_entry(conn, channel, external_id)  # again, under the lock
+        if entry is None:
+            return None
         if outbox.busy(conn, channel, external_id):
             return _WAIT
         item = rows.input_of(entry.payload)

@@ -151,12 +151,16 @@ def claim(
 
 
 def renew(conn: sa.Connection, ids: list[int], owner: str, until: datetime) -> None:
-    """Keep the leases of rows this sender is still working on. On PostgreSQL a row locked by its mark
-    being written is skipped, not waited for (waiting on each other's rows, the two would deadlock)."""
-    mine = (outbox.c.id.in_(ids), outbox.c.lease_owner == owner, outbox.c.status == PENDING)
+    """Keep the leases of rows this sender is still working on (rows being marked meanwhile are
+    skipped: they are finished; the others are locked in id order, as marks lock them)."""
+    mine = sa.select(outbox.c.id).where(
+        outbox.c.id.in_(ids), outbox.c.lease_owner == owner, outbox.c.status == PENDING
+    ).order_by(outbox.c.id)
     if conn.dialect.name == "postgresql":
-        mine = (outbox.c.id.in_(sa.select(outbox.c.id).where(*mine).with_for_update(skip_locked=True)),)
-    conn.execute(outbox.update().where(*mine).values(lease_until=until))
+        mine = mine.with_for_update(skip_locked=True)
+    locked = list(conn.execute(mine).scalars())
+    if locked:
+        conn.execute(outbox.update().where(outbox.c.id.in_(locked)).values(lease_until=until))
 
 
 def release_all(conn: sa.Connection) -> int:
@@ -170,8 +174,8 @@ def release_all(conn: sa.Connection) -> int:
 
 def mark(conn: sa.Connection, marks: list[Mark]) -> None:
     """Record what became of rows; a plan day's delivery follows its row, and a person who blocked the
-    bot is stopped, their other pending rows with them."""
-    for m in marks:
+    bot is stopped, their other pending rows with them. Rows are locked in id order (as renew locks them)."""
+    for m in sorted(marks, key=lambda m: m.row_id):
         conn.execute(
             outbox.update()
             .where(outbox.c.id == m.row_id, outbox.c.status == PENDING)

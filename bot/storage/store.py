@@ -16,6 +16,7 @@ client too. A unit whose caller gave up is never committed afterwards.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import queue
 import threading
@@ -25,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+import asyncpg
 import platformdirs
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -32,6 +34,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from bot.settings import DEFAULT_TIMEOUT
 from bot.storage import inbox, outbox, turns
 from bot.storage.tables import deliveries, people
 from bot.turn import Person, Turn
@@ -39,7 +42,6 @@ from bot.turn import Person, Turn
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 0x6261636B  # one migrator at a time on a shared database
 T = TypeVar("T")
-DEFAULT_TIMEOUT = 4.0  # seconds a unit of work may take (DATABASE_TIMEOUT)
 HEALTH_TIMEOUT = 1.5  # seconds a health check waits for the database
 PURGE_BATCH = 1000  # people erased per transaction, so that no purge statement runs long
 POOL = 20  # PostgreSQL connections kept open (a connection opened per unit costs more than the unit)
@@ -49,29 +51,12 @@ class StorageUnavailable(Exception):
     """The database could not be reached, failed or did not answer in time; the step was rolled back."""
 
 
-class StorageSettingError(ValueError):
-    """A storage setting is malformed; the message is one line for the person starting the bot."""
-
-
-def database_timeout(env: dict[str, str] | None = None) -> float:
-    """DATABASE_TIMEOUT in seconds (default 4): how long one unit of work may take."""
-    text = (os.environ if env is None else env).get("DATABASE_TIMEOUT", "").strip()
-    if not text:
-        return DEFAULT_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value <= 3600:
-        raise StorageSettingError(f"DATABASE_TIMEOUT must be a number of seconds above 0, not {text!r}")
-    return value
+class InUse(Exception):
+    """Another process runs on this SQLite database; the message is one line for the person starting it."""
 
 
 def default_database_url() -> str:
-    """DATABASE_URL, or a SQLite file in the per-user data directory."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return normalize_url(url)
+    """A SQLite file in the per-user data directory (DATABASE_URL unset)."""
     folder = Path(platformdirs.user_data_dir("backline", appauthor=False))
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / 'backline.db'}"
@@ -89,11 +74,12 @@ def normalize_url(url: str) -> str:
 class Store:
     """Async access to the database; `open` creates or upgrades the schema with Alembic."""
 
-    def __init__(self, url: str, timeout: float | None = None):
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT):
         self.url = sa.make_url(url)
-        self.timeout = database_timeout() if timeout is None else timeout
+        self.timeout = timeout
         self.limit = self.timeout * 0.75  # each statement, connection attempt or lock wait
         self._alive = _Liveness()
+        self._held: int | None = None  # the lock file's descriptor while this process holds a SQLite file
         if self.url.get_backend_name() == "sqlite":
             self._sqlite = _SqliteThread(self.url, busy_ms=int(self.limit * 1000))
             self._async = None
@@ -101,13 +87,18 @@ class Store:
             self._sqlite = None
             self._async = _postgres_engine(self.url, self.limit, self.timeout)
 
+    def answering(self) -> bool:
+        """Whether the database completed a unit of work within the last `timeout` seconds."""
+        return time.monotonic() - self._alive.last < self.timeout
+
     @property
     def single_process(self) -> bool:
         """Whether only one process may use this database (SQLite)."""
         return self._async is None
 
     @classmethod
-    async def open(cls, url: str | None = None, timeout: float | None = None) -> Store:
+    async def open(cls, url: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Store:
+        """The database at `url` (default: a SQLite file in the user's data folder), migrated."""
         store = cls(normalize_url(url) if url else default_database_url(), timeout)
         try:
             await store._migrate()
@@ -130,7 +121,25 @@ class Store:
         finally:
             await migrator.dispose()
 
+    async def hold(self) -> None:
+        """SQLite: hold the database for this process's lifetime (an exclusive lock on `<file>.lock`,
+        which the system lets go when the process ends, however it ends); InUse if another holds it."""
+        path = self.url.database
+        if self._async is not None or self._held is not None or not path or path == ":memory:":
+            return
+        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise InUse(f"another backline process is running on {path}; SQLite serves one process "
+                        "(use PostgreSQL, DATABASE_URL=postgresql://..., to run several)") from None
+        self._held = fd
+
     async def close(self) -> None:
+        if self._held is not None:
+            os.close(self._held)
+            self._held = None
         if self._async is not None:
             await self._async.dispose()
         else:
@@ -145,8 +154,8 @@ class Store:
                 result = await self._postgres(work, deadline)
             else:
                 result = await self._sqlite.run(work, deadline, self._alive)
-        except (DBAPIError, OSError) as exc:
-            raise _unavailable(exc) from exc
+        except (DBAPIError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise _unavailable(exc) from exc  # asyncpg's own: a connection refused ("too many clients")
         self._alive.answered()
         return result
 

@@ -142,6 +142,16 @@ outbox = sa.Table(
 )
 
 
+# The send cap shared by every process of one bot (PostgreSQL): for each key ("global", "chat:<id>") the
+# earliest time, in seconds since the epoch, at which the next send keeps to the rate; "pause" is when a
+# 429's retry_after ends.
+send_pace = sa.Table(
+    "send_pace", metadata,
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+)
+
+
 @functools.cache
 def insert_new(dialect: str, table: sa.Table, *unique: str):
     """INSERT into `table` that skips rows whose `unique` columns already exist; built once per dialect."""

@@ -23,13 +23,14 @@ async def fresh_postgres(base: str, prefix: str = "backline") -> tuple[str, str]
     return base.rsplit("/", 1)[0] + f"/{name}", name
 
 
-async def seed_plan_days(url: str, ids: list[int]) -> None:
-    """People enrolled on Telegram whose first plan day fell due a minute ago."""
+async def seed_plan_days(url: str, ids: list[int], due: list[datetime] | None = None) -> None:
+    """People enrolled on Telegram whose first plan day fell due a minute ago (or falls due at `due`)."""
     now = datetime.now(timezone.utc)
+    due = due or [now - timedelta(minutes=1)] * len(ids)
     store = await Store.open(url)
 
     def load(conn: sa.Connection) -> None:
-        for uid in ids:
+        for uid, at in zip(ids, due, strict=True):
             pid = conn.execute(
                 people.insert().values(
                     channel="telegram", external_id=str(uid), progress={}, created_at=now, updated_at=now
@@ -44,7 +45,7 @@ async def seed_plan_days(url: str, ids: list[int]) -> None:
                     time_zone="UTC",
                     profile={},
                     next_day=1,
-                    next_due=now - timedelta(minutes=1),
+                    next_due=at,
                 )
             )
 

@@ -43,7 +43,9 @@ def _free_port() -> int:
 class Cluster:
     """`with Cluster() as pg:` initdb into a temporary folder and start on a free port."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: str = "") -> None:
+        """`settings`: more server options, such as "-c max_connections=300"."""
+        self.settings = settings
         self.bin = _bin_dir()
         self._as: list[str] = []
         if os.geteuid() == 0:
@@ -82,7 +84,8 @@ class Cluster:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   f"{self.settings}")
         self._pg("pg_ctl", "start", "-w", "-D", str(self.data), "-l", str(self.folder / "log"), "-o", options)
 
     def stop(self, mode: str = "immediate") -> None:

@@ -23,8 +23,11 @@ class BotProcess:
         webhook_port: int | None = None,
         log_level: str = "INFO",
         env: dict[str, str] | None = None,
+        webhook_url: str | None = None,
     ):
+        """`webhook_url`: the public URL to set (a load balancer's), if not the process's own port."""
         self.server, self.url, self.port, self.log_level = server, database_url, webhook_port, log_level
+        self.webhook_url = webhook_url or f"http://127.0.0.1:{webhook_port}/telegram"
         self.env = env or {}
         self.proc: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile(prefix="backline-run-", suffix=".log", delete=False)
@@ -46,7 +49,7 @@ class BotProcess:
         if self.port is not None:
             args += [
                 "--webhook-url",
-                f"http://127.0.0.1:{self.port}/telegram",
+                self.webhook_url,
                 "--port",
                 str(self.port),
                 "--listen",
@@ -60,6 +63,10 @@ class BotProcess:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
             self.kills += 1
+
+    def terminate(self) -> None:
+        """SIGTERM, as an orchestrator stops a process, and wait for it to finish."""
+        self.stop()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

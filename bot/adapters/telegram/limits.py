@@ -1,13 +1,15 @@
-"""Flow control: Telegram's send limits, and retries."""
+"""Flow control: Telegram's send limits (the bot's one cap, bot/runtime/pace.py), and retries."""
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError, TimedOut
-from telegram.ext import AIORateLimiter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.ext import BaseRateLimiter
 
+from bot.runtime.pace import Pace
 
 log = logging.getLogger(__name__)
 
@@ -16,43 +18,57 @@ log = logging.getLogger(__name__)
 IDEMPOTENT = frozenset({"editMessageText", "editMessageReplyMarkup", "answerCallbackQuery", "sendChatAction",
                         "setMyCommands", "deleteWebhook", "setWebhook", "getMe", "deleteMessage"})
 
+# Requests to a chat that Telegram's flood limits do not count; and those that are new messages in it.
+UNCOUNTED = frozenset({"sendChatAction"})
+MESSAGES = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 
-class RetryingRateLimiter(AIORateLimiter):
-    """python-telegram-bot's AIORateLimiter (a 429's retry_after pauses every request; 20 per minute
-    per group), with two changes. The overall cap is a sliding window: at most `overall_max_rate`
-    requests that carry a chat_id are answered in any one second, where AIORateLimiter's token bucket
-    lets twice that through in the first second (measured: 245 answers of 429 for 600 messages).
-    And network errors and 5xx replies are retried with exponential back-off."""
 
-    def __init__(self, *, overall_max_rate: int = 30, network_retries: int = 4, backoff: float = 0.5,
-                 **kwargs: Any):
-        kwargs.setdefault("max_retries", 5)
-        super().__init__(overall_max_rate=0, **kwargs)
-        self._window = asyncio.Semaphore(overall_max_rate) if overall_max_rate else None
+class RetryingRateLimiter(BaseRateLimiter[None]):
+    """Every request to a chat (but "typing") waits for its slot under the bot's cap (`pace`; None: no
+    cap of ours); a 429 pauses every send of the bot for its retry_after, then the request is tried again (up to
+    `max_retries` times); network errors and 5xx replies are retried with exponential back-off."""
+
+    def __init__(self, pace: Pace | None = None, *, network_retries: int = 4, backoff: float = 0.5,
+                 max_retries: int = 5):
+        self.pace, self.max_retries = pace, max_retries
         self.network_retries, self.backoff = network_retries, backoff
 
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # noqa: D401
-        for attempt in range(self.network_retries + 1):
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args) -> Any:
+        network = floods = 0
+        while True:
             try:
-                return await self._paced(callback, args, kwargs, endpoint, data, rate_limit_args)
+                chat_id = data.get("chat_id")
+                if self.pace is None or not isinstance(chat_id, int) or endpoint in UNCOUNTED:
+                    return await callback(*args, **kwargs)
+                async with self.pace.slot(chat_id, per_chat=endpoint in MESSAGES):
+                    return await callback(*args, **kwargs)
             except BadRequest:
                 raise
+            except RetryAfter as exc:
+                if floods == self.max_retries:
+                    raise
+                floods += 1
+                seconds = _seconds(exc.retry_after)
+                log.warning("%s: Telegram asks to wait %.0f s; every send waits", endpoint, seconds)
+                if self.pace is not None:
+                    await self.pace.pause(seconds)
+                else:
+                    await asyncio.sleep(seconds)
             except NetworkError as exc:
                 retry = endpoint != "getUpdates" and (not isinstance(exc, TimedOut) or endpoint in IDEMPOTENT)
-                if not retry or attempt == self.network_retries:
+                if not retry or network == self.network_retries:
                     raise
-                delay = self.backoff * 2 ** attempt
+                delay = self.backoff * 2 ** network
+                network += 1
                 log.warning("%s failed (%s); retrying in %.1f s", endpoint, exc.__class__.__name__, delay)
                 await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
 
-    async def _paced(self, callback, args, kwargs, endpoint, data, rate_limit_args):
-        """One attempt, holding a window slot until a second after its answer."""
-        request = (callback, args, kwargs, endpoint, data, rate_limit_args)
-        if self._window is None or data.get("chat_id") is None:
-            return await super().process_request(*request)
-        await self._window.acquire()
-        try:
-            return await super().process_request(*request)
-        finally:
-            asyncio.get_running_loop().call_later(1.0, self._window.release)
+
+def _seconds(retry_after: int | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)

@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.adapters.telegram import render
 from bot.adapters.telegram.callbacks import CallbackSigner
 from bot.engine import Message
+from bot.runtime.pace import Closed
 from bot.runtime.rows import output_of
 from bot.storage.outbox import BLOCKED, FAILED, SENT, Mark, Row
 
@@ -55,7 +56,7 @@ class TelegramChannel:
             except BadRequest as exc:  # refused for good (a chat that is gone, say): nothing to trace
                 log.warning("a message was refused: %s", exc.message)
                 status = FAILED
-            except (RetryAfter, NetworkError) as exc:
+            except (RetryAfter, NetworkError, Closed) as exc:
                 log.warning("a message could not be sent yet: %s", exc.__class__.__name__)
                 return marks
             # Shown at Telegram's own time for it (the clock a person's reply is dated by), else when

@@ -11,8 +11,11 @@ import json
 import logging
 from http import HTTPStatus
 
+from collections.abc import Callable
+
 import tornado.httpserver
 import tornado.web
+
 from bot.adapters.telegram.intake import Intake, read_update
 from bot.storage import Store
 
@@ -48,20 +51,23 @@ class _Updates(tornado.web.RequestHandler):
 
 
 class _Health(tornado.web.RequestHandler):
-    def initialize(self, store: Store) -> None:
-        self.store = store
+    def initialize(self, store: Store, leading: Callable[[], bool]) -> None:
+        self.store, self.leading = store, leading
 
     async def get(self) -> None:
         ok = await self.store.ping()
         self.set_status(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE)
-        self.write({"status": "ok" if ok else "unhealthy", "database": "ok" if ok else "unreachable"})
+        self.write({"status": "ok" if ok else "unhealthy", "database": "ok" if ok else "unreachable",
+                    "leader": self.leading()})
 
 
-def webhook_app(intake: Intake, store: Store, path: str, secret: str) -> tornado.web.Application:
-    """POST `path`: updates (with the secret header); GET /healthz: database reachability."""
+def webhook_app(intake: Intake, store: Store, path: str, secret: str,
+                leading: Callable[[], bool]) -> tornado.web.Application:
+    """POST `path`: updates (with the secret header); GET /healthz: database reachability, and whether
+    this process is the leader."""
     return tornado.web.Application([
         (path, _Updates, {"intake": intake, "secret": secret}),
-        (r"/healthz", _Health, {"store": store}),
+        (r"/healthz", _Health, {"store": store, "leading": leading}),
     ], log_function=_log_request)
 
 
