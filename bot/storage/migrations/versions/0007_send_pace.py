@@ -1,7 +1,7 @@
 """The send cap shared by the processes of one bot.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
