@@ -53,7 +53,8 @@ sys.path.insert(0, str(REPO))  # `tests` and `bot` from the repo
 
 import sqlalchemy as sa  # noqa: E402
 
-from bot.app import load_flows, plan_file  # noqa: E402
+from bot.app import load_flows  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 from bot.coaching import adapt, load_plan  # noqa: E402
 from bot.coaching.coach import Coach  # noqa: E402
 from bot.coaching.content import PROFILE  # noqa: E402
@@ -393,7 +394,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
         # 1. set-up
         start = time.perf_counter()
-        coach = Coach(Engine(load_flows()), load_plan(plan_file()))
+        coach = Coach(Engine(load_flows(Settings())), load_plan(Settings().plan_file))
         tables, dense_rows = rows(args.people, args.dense, first_due, created, coach)
         built = time.perf_counter() - start
         store = await Store.open(url)
