@@ -51,9 +51,10 @@ async def settle(server: BotAPIServer, user: FakeUser, before: int, expect: str 
     until something new arrived and the chat stayed quiet for 0.1 s (fine for one person at a time).
     """
     if expect is not None:
-        await server.wait_for(lambda: any(m["text"].endswith(expect) for m in user.messages()[before:]), timeout)
+        await server.wait_for(lambda: any(m["text"].endswith(expect) for m in user.messages()[before:]),
+                              timeout, chat_id=user.id)
         return user.messages()[before:]
-    await server.wait_for(lambda: len(user.messages()) > before, timeout)
+    await server.wait_for(lambda: len(user.messages()) > before, timeout, chat_id=user.id)
     count = -1
     while count != len(user.messages()):
         count = len(user.messages())

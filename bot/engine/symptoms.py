@@ -216,6 +216,8 @@ class Recogniser:
             keys = [language.matches(t) for t in tokens]
             for start, key in ((i, k) for i, ks in enumerate(keys) for k in ks):
                 for phrase in language.starting.get(key, ()):
+                    if start + len(phrase.words) > len(keys):  # more words than the text has left
+                        continue
                     positions = _positions(phrase, keys, start)
                     if positions and not _of_someone_else(language, tokens, start):
                         found.append((phrase.flag, positions, _denied(language, tokens, positions)))

@@ -25,7 +25,7 @@ from bot.storage import StorageUnavailable, inbox, outbox, turns
 from bot.storage.outbox import Row
 
 log = logging.getLogger(__name__)
-TYPING_AFTER = 0.3  # seconds a step may take before the channel is told it is working
+TYPING_AFTER = 1.0  # seconds a step may take before the channel is told it is working
 _WAIT = "wait"
 SLOTS = 64  # people whose inputs this process applies at once; beyond, it leaves new ones to the others
 
