@@ -242,7 +242,7 @@ def _postgres_engine(url: sa.URL, limit: float, timeout: float) -> AsyncEngine:
     """asyncpg with a connect timeout, a client-side command timeout and the server's statement_timeout."""
     server = {"statement_timeout": str(int(limit * 1000)),
               "idle_in_transaction_session_timeout": str(int(timeout * 2000))}
-    return create_async_engine(url, pool_pre_ping=True, pool_size=POOL, max_overflow=POOL // 2, connect_args={
+    return create_async_engine(url, pool_pre_ping=True, pool_size=POOL, max_overflow=0, connect_args={
         "timeout": limit, "command_timeout": limit, "server_settings": server})
 
 
