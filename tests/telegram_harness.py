@@ -12,6 +12,7 @@ from bot.runtime.pace import Pace
 from tests.support.botapi import BotAPIServer, FakeUser
 
 SECRET = "test-webhook-secret"
+_RUNNING: dict[BotAPIServer, Runner] = {}  # the bots running_bot runs in this process, by their server
 
 
 @asynccontextmanager
@@ -24,9 +25,11 @@ async def running_bot(server: BotAPIServer, database_url: str, *, webhook_url: s
     limiter = limiter or RetryingRateLimiter(Pace(backline.store, settings.send_rate), backoff=0.05)
     runner = Runner(build_bot(settings, backline.store, limiter), backline, settings)
     await runner.start(webhook_url, port=port, listen="127.0.0.1", poll_timeout=1)
+    _RUNNING[server] = runner
     try:
         yield runner
     finally:
+        _RUNNING.pop(server, None)
         await runner.stop()
         await backline.store.close()
 
@@ -47,16 +50,19 @@ async def settle(server: BotAPIServer, user: FakeUser, before: int, expect: str 
     """Wait for the bot's reply to `user`; return the new messages.
 
     With `expect`, until a new message ends with that text (a message without buttons is sent joined
-    to the next, so a question ends the message that asks it); exact under any load. Without,
-    until something new arrived and the chat stayed quiet for 0.1 s (fine for one person at a time).
+    to the next, so a question ends the message that asks it); exact under any load. Without, until
+    something new arrived, the bot (when running_bot runs it here) has applied the person's inputs and
+    sent what they say (the send cap may space a chat's messages out), and the chat stayed quiet for 0.1 s.
     """
     if expect is not None:
         await server.wait_for(lambda: any(m["text"].endswith(expect) for m in user.messages()[before:]),
                               timeout, chat_id=user.id)
         return user.messages()[before:]
     await server.wait_for(lambda: len(user.messages()) > before, timeout, chat_id=user.id)
-    count = -1
+    runner, count = _RUNNING.get(server), -1
     while count != len(user.messages()):
+        if runner is not None:
+            await runner.runtime.worker.drain(runner.channel.name, str(user.id))
         count = len(user.messages())
         await asyncio.sleep(0.1)
     return user.messages()[before:]

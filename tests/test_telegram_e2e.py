@@ -355,7 +355,7 @@ async def test_a_typing_indicator_shows_while_the_bot_works(server, sqlite_url, 
     step = Backline.step
 
     def slow(self, *args, **kwargs):  # a step that takes longer than the indicator's delay
-        time.sleep(0.8)
+        time.sleep(1.3)
         return step(self, *args, **kwargs)
     monkeypatch.setattr(Backline, "step", slow)
     user = server.user(101)

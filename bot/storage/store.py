@@ -116,6 +116,7 @@ class Store:
         try:
             async with migrator.begin() as conn:
                 await conn.run_sync(_upgrade)
+            self._alive.answered()
         except (DBAPIError, OSError) as exc:
             raise _unavailable(exc) from exc
         finally:
