@@ -73,19 +73,19 @@ async def send_rate(base: str, processes: int, days: int) -> dict:
     return {"rate": rate, "share": rate / CAP, "429": server.too_many_requests, "sent": len(times)}
 
 
-async def person(user, answers: int, deadline: float) -> int:
+async def person(server: BotAPIServer, user, answers: int, deadline: float) -> int:
     """Opening, consent and `answers` "no"s, each the moment its question arrives, until the reply to
     the last one came; inputs sent."""
     await user.send_text("/start")
     sent, seen = 1, set()
     while time.monotonic() < deadline:
-        question = next((m for m in reversed(user.messages())
-                         if buttons(m) and m["message_id"] not in seen), None)
-        if question is None:
-            await asyncio.sleep(0.01)
-            continue
+        def unseen() -> list[dict]:
+            return [m for m in user.messages() if buttons(m) and m["message_id"] not in seen]
+
+        await server.wait_for(lambda: bool(unseen()), deadline - time.monotonic(), chat_id=user.id)
         if sent == answers + 2:
             break
+        question = unseen()[-1]
         seen.add(question["message_id"])
         labels = dict(buttons(question))
         await user.press(question["message_id"], labels[AGREE] if AGREE in labels else labels["No"])
@@ -108,7 +108,7 @@ async def inputs_rate(base: str, processes: int, people: int, answers: int) -> d
                 await server.wait_for(lambda: any(c.method == "setWebhook" for c in server.calls), 30)
                 users = [server.user(800_000 + i) for i in range(people)]
                 began = time.monotonic()
-                sent = await asyncio.gather(*(person(u, answers, began + 300) for u in users))
+                sent = await asyncio.gather(*(person(server, u, answers, began + 300) for u in users))
                 wall = time.monotonic() - began
             finally:
                 for bot in bots:
