@@ -70,7 +70,8 @@ def score(engine: Engine, cases: list[dict]) -> Score:
             reached = clinical.most_urgent(sorted(found.positive))
             for flag in case["flags"]:
                 result.total[flag] += 1
-                ok = reached is not None and clinical.urgency(reached) >= clinical.urgency(clinical.flag_outcome(flag))
+                ok = (reached is not None
+                      and clinical.urgency(reached) >= clinical.urgency(clinical.flag_outcome(flag)))
                 result.caught[flag] += ok
                 result.exact[flag] += flag in found.positive
                 if not ok:
@@ -86,7 +87,8 @@ def score(engine: Engine, cases: list[dict]) -> Score:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--misses", action="store_true", help="list every case missed or falsely flagged")
-    parser.add_argument("--corpus", type=Path, default=CORPUS, help="a folder of corpus files (default: %(default)s)")
+    parser.add_argument("--corpus", type=Path, default=CORPUS,
+                        help="a folder of corpus files (default: %(default)s)")
     parser.add_argument("--locale", help="only this language's corpus (default: each in turn)")
     args = parser.parse_args()
     engine = Engine(load_flows(Settings()))
@@ -122,7 +124,8 @@ def report(engine: Engine, cases: list[dict], misses: bool) -> None:
     every_caught, every_total = sum(result.caught.values()), sum(result.total.values())
     print(f"recall: emergency and urgent {caught}/{total} ({caught / total if total else 1:.0%}); every flag "
           f"{every_caught}/{every_total} ({every_caught / every_total if every_total else 1:.0%})")
-    print(f"emergency and urgent recall 100%: {'yes' if all(result.recall(f) == 1 for f in urgent) else 'no'}")
+    print(f"emergency and urgent recall 100%: "
+          f"{'yes' if all(result.recall(f) == 1 for f in urgent) else 'no'}")
     if misses:
         print("\n".join(result.misses))
 

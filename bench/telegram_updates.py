@@ -158,7 +158,8 @@ async def run_echo(people: int, inputs: int) -> Result:
             seconds, cpu, calls = await timed(server, people, person)
             await app.updater.stop()
             await app.stop()
-        return Result("echo (bare PTB)", people, people * inputs, seconds, server.too_many_requests, calls, cpu=cpu)
+        return Result("echo (bare PTB)", people, people * inputs, seconds, server.too_many_requests, calls,
+                      cpu=cpu)
 
 
 async def timed(server: BotAPIServer, people: int, person) -> tuple[float, float, dict]:
@@ -173,7 +174,8 @@ async def timed(server: BotAPIServer, people: int, person) -> tuple[float, float
 async def run_backline(people: int, inputs: int, steps: list[Step], final: dict, postgres: str | None = None
                        ) -> Result:
     with tempfile.TemporaryDirectory() as folder:
-        database_url = (await fresh_postgres(postgres, "bench"))[0] if postgres else f"sqlite:///{Path(folder) / 'bench.db'}"
+        database_url = ((await fresh_postgres(postgres, "bench"))[0] if postgres
+                        else f"sqlite:///{Path(folder) / 'bench.db'}")
         async with BotAPIServer() as server:
             async with running_bot(server, database_url, limiter=RetryingRateLimiter()):
                 warm = server.user(WARMUP_USER)
@@ -204,7 +206,8 @@ async def act(server: BotAPIServer, user, step: Step) -> None:
 def per_update(result: Result) -> str:
     calls = {k: v for k, v in sorted(result.calls.items()) if k != "getUpdates"}
     parts = ", ".join(f"{k} {v / result.updates:.2f}" for k, v in calls.items())
-    return f"{result.bot}: getUpdates {result.calls['getUpdates']} calls; other Bot API calls per update: {parts}"
+    return (f"{result.bot}: getUpdates {result.calls['getUpdates']} calls; "
+            f"other Bot API calls per update: {parts}")
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -217,9 +220,11 @@ async def main_async(args: argparse.Namespace) -> int:
         results.append((echo, backline))
 
     print("End-to-end updates/s against the local Bot API server (tests/support/botapi.py), closed loop:")
-    print(f"{args.people} people each send {args.inputs} inputs, the next one when the reply to the previous arrives.")
+    print(f"{args.people} people each send {args.inputs} inputs, the next one when the reply to the "
+          "previous arrives.")
     print("No 30 msg/s cap on either bot (echo: no rate limiter; Backline: RetryingRateLimiter()):")
-    print("this measures processing speed, not Telegram's limits. Backline: SQLite (or --postgres), every step committed.")
+    print("this measures processing speed, not Telegram's limits. Backline: SQLite (or --postgres), every "
+          "step committed.")
     print(f"Backline's inputs per person: {', '.join(repr(s.value) for s in steps)}")
     print("CPU ms/upd: this process's CPU time (bot, server and people, all threads) per update.")
     print()
@@ -234,14 +239,16 @@ async def main_async(args: argparse.Namespace) -> int:
                   f"{1000 * r.cpu / r.updates:>10.2f}")
         ratios.append(backline.rate / echo.rate)
         cpu_ratios.append((echo.cpu / echo.updates) / (backline.cpu / backline.updates))
-        print(f"{i:>5}  {'Backline/echo':<16} {'':>6} {'':>8} {'':>8} {ratios[-1]:>10.2f} {cpu_ratios[-1]:>10.2f}")
+        print(f"{i:>5}  {'Backline/echo':<16} {'':>6} {'':>8} {'':>8} {ratios[-1]:>10.2f} "
+              f"{cpu_ratios[-1]:>10.2f}")
     ratio = statistics.median(ratios)
     if len(results) > 1:
         echo_rates = [e.rate for e, _ in results]
         back_rates = [b.rate for _, b in results]
         print(f"median of {len(results)}: echo {statistics.median(echo_rates):.0f}/s, "
               f"Backline {statistics.median(back_rates):.0f}/s, ratio {ratio:.2f} "
-              f"(rounds {min(ratios):.2f}..{max(ratios):.2f}); by CPU per update {statistics.median(cpu_ratios):.2f}")
+              f"(rounds {min(ratios):.2f}..{max(ratios):.2f}); by CPU per update "
+              f"{statistics.median(cpu_ratios):.2f}")
     print()
     print(f"target: Backline >= 0.5 x echo -> {ratio:.2f} x: {'met' if ratio >= 0.5 else 'NOT met'}")
     too_many = sum(r.too_many for pair in results for r in pair)
@@ -257,7 +264,8 @@ async def main_async(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=50, help="simulated people (default 50)")
-    parser.add_argument("--postgres", help="run Backline on PostgreSQL: a URL to create a throw-away database from")
+    parser.add_argument("--postgres", help="run Backline on PostgreSQL: a URL to create a throw-away "
+                                           "database from")
     parser.add_argument("--inputs", type=int, default=10, help="inputs each person sends (default 10)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="echo then Backline, this many times; the median counts (default 3)")

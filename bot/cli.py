@@ -36,13 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     sim = commands.add_parser("simulate", help="JSON Lines conversation over stdin/stdout, one person")
     sim.add_argument("--user", default="sim", help="the simulated person's id")
     sim.add_argument("--database", help="database URL (default: DATABASE_URL or a local SQLite file)")
-    sim.add_argument("--files", type=Path, help="folder for pictures and documents (default: a new temporary one)")
+    sim.add_argument("--files", type=Path, help="folder for pictures and documents (default: a new "
+                                                "temporary one)")
     sim.add_argument("--language", choices=LOCALES, help=NEW_LANGUAGE)
     sim.add_argument("--start", type=_instant, help="the simulated clock's start, ISO 8601 with a zone "
                                                     "(default: now), e.g. 2027-03-20T09:00Z")
 
     run = commands.add_parser("run", help="run the Telegram bot (long polling, or a webhook)")
-    run.add_argument("--webhook-url", help="public HTTPS URL Telegram should post updates to (default: polling)")
+    run.add_argument("--webhook-url", help="public HTTPS URL Telegram should post updates to "
+                                           "(default: polling)")
     run.add_argument("--port", type=int, default=8080, help="port of the webhook server (default 8080)")
     run.add_argument("--listen", default="0.0.0.0", help="address of the webhook server (default 0.0.0.0)")
 

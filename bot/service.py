@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from bot import locales
 from bot.coaching.coach import COMMANDS as COACH_COMMANDS
 from bot.coaching.coach import DAY_REF, NUDGE_REF, Coach
-from bot.engine import (Action, Answered, Button, Engine, Interrupt, Message, Outcome, Output, Press, Progress,
-                        Refused, Repeat, Start, Text)
+from bot.engine import (Action, Answered, Button, Engine, Interrupt, Message, Outcome, Output, Press,
+                        Progress, Refused, Repeat, Start, Text)
 from bot.export.documents import export_documents
 from bot.storage import Store, StorageUnavailable, inbox, turns
 from bot.turn import DropQueued, Forget, RecordClearance, RecordOutcome, SaveProgress, SetStopped, Turn
@@ -176,7 +176,8 @@ class Backline:
         turn.do(SaveProgress(progress))
         return out
 
-    def _then_ask_again(self, progress: Progress, key: str, **values: object) -> tuple[Progress, list[Output]]:
+    def _then_ask_again(self, progress: Progress, key: str,
+                        **values: object) -> tuple[Progress, list[Output]]:
         """Say `key`, then the question the person is on, if any."""
         progress, question = self.engine.handle(progress, Repeat())
         return progress, [self.say(key, progress.locale, **values)] + question

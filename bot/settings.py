@@ -71,10 +71,12 @@ class Settings:
         secret = env.get("TELEGRAM_WEBHOOK_SECRET") or (
             hashlib.sha256(f"webhook:{token}".encode()).hexdigest() if token else "")
         if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
-            raise SettingsError("TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1 to 256 of them)")
+            raise SettingsError("TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - "
+                                "(1 to 256 of them)")
         rate = (env.get("TELEGRAM_SEND_RATE") or "30").strip()
         if not rate.isdigit():
-            raise SettingsError(f"TELEGRAM_SEND_RATE must be a whole number of messages a second, not {rate!r}")
+            raise SettingsError(f"TELEGRAM_SEND_RATE must be a whole number of messages a second, "
+                                f"not {rate!r}")
         return cls(token=token, api_base_url=env.get("TELEGRAM_API_BASE_URL") or DEFAULT_API,
                    webhook_secret=secret, send_rate=int(rate), database_url=env.get("DATABASE_URL") or None,
                    database_timeout=_timeout(env.get("DATABASE_TIMEOUT", "")),

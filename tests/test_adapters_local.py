@@ -70,7 +70,8 @@ def test_simulator_red_flag_outcome_and_bad_lines(sim):
     assert sim.send({"text": 5})[0] == {"type": "error", "message": '"text" takes a string'}
     out = sim.send({"button": "not_sure"})
     assert out[-2:] == [{"type": "outcome", "outcome": "emergency",
-                         "flags": ["bladder_bowel", "saddle_numbness", "sexual_dysfunction"]}, {"type": "waiting"}]
+                         "flags": ["bladder_bowel", "saddle_numbness", "sexual_dysfunction"]},
+                        {"type": "waiting"}]
     assert "emergency" in out[0]["text"]
 
 
@@ -139,4 +140,5 @@ def test_six_weeks_through_the_simulator_clock(database_url):
 
 def test_simulator_rejects_a_bad_duration(sim):
     assert sim.send({"advance": "soon"})[0] == {
-        "type": "error", "message": "cannot read duration 'soon': use a number with w, d, h or m, like 1d or 3h"}
+        "type": "error",
+        "message": "cannot read duration 'soon': use a number with w, d, h or m, like 1d or 3h"}

@@ -18,22 +18,24 @@ def test_telegram_benchmark_runs():
     done = subprocess.run([sys.executable, "bench/telegram_updates.py", "--people", "3", "--inputs", "3",
                            "--rounds", "1"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "all answers stored: yes" in done.stdout and "429 Too Many Requests from the server: 0" in done.stdout
+    assert "all answers stored: yes" in done.stdout \
+        and "429 Too Many Requests from the server: 0" in done.stdout
 
 
 def test_delivery_benchmark_runs():
     done = subprocess.run([sys.executable, "bench/delivery_scale.py", "--people", "2000", "--dense", "50",
-                           "--runs", "1", "--send", "20", "--no-postgres"], cwd=REPO, capture_output=True, text=True,
-                          timeout=300)
+                           "--runs", "1", "--send", "20", "--no-postgres"], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "each due person exactly one" in done.stdout and "20/20" in done.stdout
 
 
 def test_symptom_corpus_benchmark_runs():
-    done = subprocess.run([sys.executable, "bench/symptom_corpus.py"], cwd=REPO, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([sys.executable, "bench/symptom_corpus.py"], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "false alarms on ordinary chat:" in done.stdout and "emergency and urgent recall 100%: yes" in done.stdout
+    assert "false alarms on ordinary chat:" in done.stdout \
+        and "emergency and urgent recall 100%: yes" in done.stdout
 
 
 def test_reply_latency_benchmark_runs():

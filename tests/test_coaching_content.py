@@ -82,9 +82,11 @@ def test_week_one_releases_and_stretches_and_weeks_four_to_six_retrain_movement(
 def test_three_mobility_sessions_a_week():
     for week in PLAN.weeks:
         days = range((week.week - 1) * 7 + 1, week.week * 7 + 1)
-        sessions = [d for d in days if names(*week.mobility) <= {s.name for s in day_plan(PLAN, d, EASY).exercises}]
+        sessions = [d for d in days
+                    if names(*week.mobility) <= {s.name for s in day_plan(PLAN, d, EASY).exercises}]
         assert len(sessions) == 3, f"week {week.week}"
-        assert sum(has_ankle(d, EASY) for d in days) == 3, f"week {week.week}: ankle work on mobility days only"
+        assert sum(has_ankle(d, EASY) for d in days) == 3, \
+            f"week {week.week}: ankle work on mobility days only"
 
 
 @pytest.mark.parametrize("profile", [{"wall_test": "hard"}, {"wall_test": "cannot"},
@@ -114,7 +116,8 @@ def test_calf_signs_bring_movement_work_earlier(key, ids, day, answer):
 
 def test_tension_after_standing_adds_a_standing_break_note():
     extra = WORDS.habits["stand_shift"]
-    assert all(extra in day_plan(PLAN, d, {"tension_after_standing": "yes"}).habits for d in range(1, DAYS + 1))
+    assert all(extra in day_plan(PLAN, d, {"tension_after_standing": "yes"}).habits
+               for d in range(1, DAYS + 1))
     assert not any(extra in day_plan(PLAN, d, EASY).habits for d in range(1, DAYS + 1))
 
 
@@ -161,7 +164,8 @@ def test_profile_keys_match_what_the_triage_flow_stores():
 # so no run of 8 words from these may appear in it.
 SEED_SENTENCES = [
     "Tight calves restrict ankle dorsiflexion, meaning you can't flex your foot upward effectively.",
-    "Your body starts to adjust by tilting your pelvis forward or arching your lower back more than necessary.",
+    "Your body starts to adjust by tilting your pelvis forward or arching your lower back "
+    "more than necessary.",
     "When calves can't do their job, the lumbar area takes on more impact than it should.",
     "Try standing with your toes a few inches from the wall and attempt to bend your knee forward "
     "to touch the wall without lifting your heel.",
@@ -171,7 +175,8 @@ SEED_SENTENCES = [
     "A slant board gives a more consistent stretch, but even a stair or curb works.",
     "Hamstring flexibility also complements this, so add that in too.",
     "Think wall ankle touches, slow calf raises, and banded ankle mobility drills.",
-    "Ditching overly cushioned sneakers and going for more supportive, flatter soles changed my posture game.",
+    "Ditching overly cushioned sneakers and going for more supportive, flatter soles "
+    "changed my posture game.",
     "Passive calf stretches help in the moment, but they don't correct your movement habits "
     "or improve long-term lumbar alignment.",
     "Single-leg balance drills to reconnect the foot-hip-core chain.",
@@ -190,7 +195,8 @@ def words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower().replace("\u2019", "'"))
 
 
-@pytest.mark.parametrize("path", [PLAN_PATH, REPO / "content" / "texts" / "en.yaml", REPO / "content" / "README.md"],
+@pytest.mark.parametrize("path", [PLAN_PATH, REPO / "content" / "texts" / "en.yaml",
+                                  REPO / "content" / "README.md"],
                          ids=["plan", "texts", "readme"])
 def test_no_sentence_of_the_seed_article_is_copied(path):
     ours = " " + " ".join(words(path.read_text(encoding="utf-8"))) + " "
@@ -265,7 +271,8 @@ exercises:
     why: Moves the ankle.
 habits:
   breaks: Stand up every 30 min.
-weeks: {1: {theme: One}, 2: {theme: Two}, 3: {theme: Three}, 4: {theme: Four}, 5: {theme: Five}, 6: {theme: Six}}
+weeks: {1: {theme: One}, 2: {theme: Two}, 3: {theme: Three}, 4: {theme: Four}, 5: {theme: Five},
+        6: {theme: Six}}
 maintenance: {theme: Keep going}
 variants:
   easier: {label: easier, note: Gentler., doses: {roll: 30 s per calf}}
@@ -281,26 +288,35 @@ MALFORMED = {
     "unknown habit": ({week(3): week(3).replace("[breaks]", "[brakes]") + HERE}, "unknown habit 'brakes'"),
     "weeks out of order": ({week(4): week(4).replace("week: 4", "week: 5") + HERE},
                            "expected week 4 here, found week 5"),
-    "a week missing": ({week(6) + "\n": "", "weeks:\n": "weeks:" + HERE + "\n"}, "expected weeks 1 to 6, found 5"),
+    "a week missing": ({week(6) + "\n": "", "weeks:\n": "weeks:" + HERE + "\n"},
+                       "expected weeks 1 to 6, found 5"),
     "mobility day 8": ({week(2): week(2).replace("3, 5]", "3, 8]") + HERE}, "less than or equal to 7"),
-    "mobility day twice": ({week(1): week(1).replace("[1, 3", "[1, 1") + HERE}, "a mobility day is listed twice"),
+    "mobility day twice": ({week(1): week(1).replace("[1, 3", "[1, 1") + HERE},
+                           "a mobility day is listed twice"),
     "empty daily": ({week(5): week(5).replace("[roll]", "[]") + HERE}, "at least 1 item"),
-    "mobility repeats daily": ({week(2): week(2).replace("[tap]", "[roll]") + HERE}, "'roll' is already in daily"),
-    "duplicate exercise id": ({"  tap:\n    minutes": "  roll:" + HERE + "\n    minutes"}, "duplicate key 'roll'"),
+    "mobility repeats daily": ({week(2): week(2).replace("[tap]", "[roll]") + HERE},
+                               "'roll' is already in daily"),
+    "duplicate exercise id": ({"  tap:\n    minutes": "  roll:" + HERE + "\n    minutes"},
+                              "duplicate key 'roll'"),
     "extra field": ({"    minutes: 1\n": "    minutes: 1\n    reps: 10" + HERE + "\n"},
                     "Extra inputs are not permitted"),
     "dose without a number": ({"dose: 10 per leg": "dose: a few per leg" + HERE}, "dose must give an amount"),
-    "unused exercise": ({"habits: [breaks]\n": SPARE.replace("spare:", "spare:" + HERE, 1) + "habits: [breaks]\n"},
+    "unused exercise": ({"habits: [breaks]\n":
+                         SPARE.replace("spare:", "spare:" + HERE, 1) + "habits: [breaks]\n"},
                         "exercise 'spare' is never used"),
     "unknown profile key": ({CONDITION: CONDITION.replace("wall_test", "wall_tset") + HERE},
                             "unknown calf-check answer 'wall_tset'"),
     "unknown profile value": ({CONDITION: CONDITION.replace("cannot", "impossible") + HERE},
                               "'wall_test' is never 'impossible'"),
-    "below on a choice": ({CONDITION: "      - {answer: wall_test, below: 3}" + HERE}, "is not a number: use 'in'"),
-    "in on a number": ({CONDITION: "      - {answer: knee_to_wall_cm, in: [low]}" + HERE}, "is a number: use 'below'"),
+    "below on a choice": ({CONDITION: "      - {answer: wall_test, below: 3}" + HERE},
+                          "is not a number: use 'in'"),
+    "in on a number": ({CONDITION: "      - {answer: knee_to_wall_cm, in: [low]}" + HERE},
+                       "is a number: use 'below'"),
     "unquoted yes": ({CONDITION: "      - {answer: squat_heels_lift, in: [yes]}" + HERE}, "valid string"),
-    "adjustment adds nothing": ({"    add_daily: [tap]\n": "", "  tight:\n": "  tight:" + HERE + "\n"}, "adds nothing"),
-    "over the limits": ({"limits: {exercises: 4": "limits: {exercises: 1", week(1): week(1) + HERE}, "over the limits"),
+    "adjustment adds nothing": ({"    add_daily: [tap]\n": "", "  tight:\n": "  tight:" + HERE + "\n"},
+                                "adds nothing"),
+    "over the limits": ({"limits: {exercises: 4": "limits: {exercises: 1", week(1): week(1) + HERE},
+                        "over the limits"),
     "six check-in buttons": ({OFFER: OFFER.replace("done,", "done, too_hard,") + HERE}, "6 check-in buttons"),
     "no new-symptom button": ({OFFER: OFFER.replace(", symptom", "") + HERE}, "keeps symptom (safety)"),
     "unknown check-in": ({OFFER: OFFER.replace("too_easy", "easy") + HERE}, "unknown check-in 'easy'"),
@@ -322,7 +338,8 @@ MALFORMED = {
 
 
 def write_plan(tmp_path: Path, edits: dict[str, str], spanish: bool = False) -> tuple[Path, int]:
-    """Write MINIMAL and its texts with `edits`; return the path of the file edited and the line marked `# HERE`."""
+    """Write MINIMAL and its texts with `edits`; return the path of the file edited and the line marked
+    `# HERE`."""
     files = {tmp_path / "plan.yaml": MINIMAL, tmp_path / "texts" / "en.yaml": MINIMAL_TEXTS}
     if spanish:  # a second locale: edits go to it, so that its problems are compared with the English
         files[tmp_path / "texts" / "es.yaml"] = MINIMAL_TEXTS

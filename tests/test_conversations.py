@@ -34,7 +34,8 @@ async def test_conversations(backline, path, locale):
     for result in results:  # a known issue must still end at least as safely as the case expects
         if result.case.known_issue and result.case.outcome not in (None, "none"):
             clinical = backline.engine.flowset.clinical
-            assert result.outcome is None or clinical.urgency(result.outcome) >= clinical.urgency(result.case.outcome)
+            assert result.outcome is None \
+                or clinical.urgency(result.outcome) >= clinical.urgency(result.case.outcome)
 
 
 @pytest.mark.parametrize("locale", LOCALES)

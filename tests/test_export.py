@@ -25,20 +25,23 @@ def at(day: int, hours: float = 0) -> datetime:
 def person_record() -> dict:
     """A person 14 days into the plan, as storage would load it."""
     deliveries = [{"day": d, "local_date": date(2027, 3, d), "due_at": at(d), "status": "sent",
-                   "claimed_at": at(d), "sent_at": at(d, 0.01), "checkin": "skipped" if d == 5 else "done" if d != 9
-                   else None} for d in range(1, 15)]
+                   "claimed_at": at(d), "sent_at": at(d, 0.01),
+                   "checkin": "skipped" if d == 5 else "done" if d != 9 else None} for d in range(1, 15)]
     return {
         "person": {"id": 7, "channel": "telegram", "external_id": "4242", "stopped": None,
                    "created_at": at(0, -1), "updated_at": at(14, 1)},
-        "progress": {"flow": None, "state": None, "answers": {"squat_heels_lift": "yes", "activity_1": "tying my shoes"},
+        "progress": {"flow": None, "state": None,
+                     "answers": {"squat_heels_lift": "yes", "activity_1": "tying my shoes"},
                      "step": 31, "locale": "en", "last_outcome": "coaching"},
         "triage_results": [{"outcome": "coaching", "flags": [], "at": at(0, -0.5)}],
         "clearances": [],
-        "enrolment": {"status": "active", "updated_at": at(0), "delivery_time": "07:30", "time_zone": "Europe/Lisbon",
+        "enrolment": {"status": "active", "updated_at": at(0), "delivery_time": "07:30",
+                      "time_zone": "Europe/Lisbon",
                       "profile": {"squat_heels_lift": "yes", "wall_test": "hard", "knee_to_wall_cm": 6},
                       "next_day": 15, "next_due": at(15), "rescreened_at": None},
         "deliveries": deliveries,
-        "measurements": [{"at": at(0), "cm": 6.0}, {"at": at(7, 0.1), "cm": 7.5}, {"at": at(14, 0.1), "cm": 9.0}],
+        "measurements": [{"at": at(0), "cm": 6.0}, {"at": at(7, 0.1), "cm": 7.5},
+                         {"at": at(14, 0.1), "cm": 9.0}],
         "activities": [{"slot": 1, "name": "tying my shoes", "created_at": at(0)},
                        {"slot": 2, "name": "sitting through a film", "created_at": at(0)}],
         "scores": [{"at": at(0), "day": 0, "measure": "pain", "slot": None, "value": 7.0},

@@ -51,8 +51,10 @@ CORPUS = {
                       "Extra inputs are not permitted"),
     "wrong type": (HEAD + "  a:\n    say: coaching.accepted\n    end: lots  # HERE\n", "valid boolean"),
     "missing start": ("id: sample  # HERE\nstates:\n" + QUESTION, "start: Field required"),
-    "start unknown": ("id: sample\nstart: nowhere  # HERE\nstates:\n" + QUESTION, "start names unknown state 'nowhere'"),
-    "next unknown": (HEAD + "  a:\n    say: calf.intro\n    next: b  # HERE\n", "next names unknown state 'b'"),
+    "start unknown": ("id: sample\nstart: nowhere  # HERE\nstates:\n" + QUESTION,
+                      "start names unknown state 'nowhere'"),
+    "next unknown": (HEAD + "  a:\n    say: calf.intro\n    next: b  # HERE\n",
+                     "next names unknown state 'b'"),
     "answer target unknown": (HEAD + """\
   a:
     say: triage.welcome
@@ -228,8 +230,8 @@ def test_a_second_locale_must_have_every_key(tmp_path):
     problems = problems_of(folder)
     assert any("text key 'triage.welcome' is missing from texts/de.yaml" in p for p in problems)
     assert any("texts/de.yaml lacks keys the code uses" in p for p in problems)
-    assert any(p.startswith(f"{folder / 'texts' / 'de.yaml'}:") and "texts/de.yaml lacks keys other locales have: "
-               in p and "triage.welcome (en.yaml:" in p for p in problems)
+    assert any(p.startswith(f"{folder / 'texts' / 'de.yaml'}:") and "texts/de.yaml lacks keys other "
+               "locales have: " in p and "triage.welcome (en.yaml:" in p for p in problems)
 
 
 def test_every_locale_has_the_keys_of_the_others_at_their_lines(tmp_path):
@@ -239,8 +241,8 @@ def test_every_locale_has_the_keys_of_the_others_at_their_lines(tmp_path):
     texts.write_text(text)
     line = text.splitlines().index(next(l for l in text.splitlines() if l.startswith("triage.declinar:"))) + 1
     problems = problems_of(folder)
-    assert any(p.startswith(f"{texts}:") and "texts/es.yaml lacks keys other locales have: triage.decline (en.yaml:"
-               in p for p in problems), problems
+    assert any(p.startswith(f"{texts}:") and "texts/es.yaml lacks keys other locales have: "
+               "triage.decline (en.yaml:" in p for p in problems), problems
     assert any(p.startswith(f"{folder / 'texts'}/") and "lacks keys other locales have: triage.declinar "
                f"(es.yaml:{line})" in p for p in problems), problems
 
@@ -251,8 +253,8 @@ def test_placeholders_must_match_between_locales(tmp_path):
     text = texts.read_text().replace("bis {max}.", "bis {maximum}.", 1)
     texts.write_text(text)
     line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("hint.number:"))
-    assert f"{texts}:{line}: 'hint.number' fills in ['maximum', 'min'], but the English fills in ['max', 'min']" \
-        in problems_of(folder)
+    assert (f"{texts}:{line}: 'hint.number' fills in ['maximum', 'min'], but the English fills in "
+            "['max', 'min']") in problems_of(folder)
 
 
 def test_every_locale_the_bot_speaks_is_complete(tmp_path):
@@ -277,8 +279,8 @@ def test_deliberately_unsafe_flow_is_rejected_with_the_path_that_breaks_it(tmp_p
     folder = copy_flows(tmp_path)
     redflags = folder / "redflags.yaml"
     text = redflags.read_text()
-    unsafe = text.replace('{id: not_sure, positive: true, next: urgent}', '{id: not_sure, positive: true, next: one_leg}',
-                          1)
+    unsafe = text.replace('{id: not_sure, positive: true, next: urgent}',
+                          '{id: not_sure, positive: true, next: one_leg}', 1)
     redflags.write_text(unsafe)
     line = unsafe.splitlines().index("      - {id: not_sure, positive: true, next: one_leg}") + 1
     skipping, unsafe = problems_of(folder)  # sorted by line: the screen's start comes first
@@ -286,8 +288,8 @@ def test_deliberately_unsafe_flow_is_rejected_with_the_path_that_breaks_it(tmp_p
                                "infection, cancer_history, critical_limb, calf_tendon_tear")
     assert unsafe.startswith(f"{redflags}:{line}: unsafe: answering 'not_sure' at redflags.calf_clot "
                              "reports red flag 'dvt_signs', but this path ")
-    assert ("redflags.cauda -no-> redflags.both_legs -no-> redflags.chest_belly -no-> redflags.limb_accident -no-> "
-            "redflags.calf_clot -not_sure-> redflags.one_leg") in unsafe
+    assert ("redflags.cauda -no-> redflags.both_legs -no-> redflags.chest_belly -no-> "
+            "redflags.limb_accident -no-> redflags.calf_clot -not_sure-> redflags.one_leg") in unsafe
 
 
 def test_routing_a_flag_to_a_less_urgent_outcome_is_unsafe(tmp_path):
@@ -320,7 +322,8 @@ def test_a_positive_answer_that_ends_without_an_outcome_is_unsafe(tmp_path):
 def test_triage_must_screen_every_flag(tmp_path):
     folder = copy_flows(tmp_path)
     redflags = folder / "redflags.yaml"
-    redflags.write_text(redflags.read_text().replace("screens: [under_16]", "screens: [severe_or_persistent]"))
+    redflags.write_text(redflags.read_text().replace("screens: [under_16]",
+                                                     "screens: [severe_or_persistent]"))
     problems = problems_of(folder)
     assert any(p.startswith(f"{folder / 'triage.yaml'}:") and "never screens these red flags: under_16" in p
                for p in problems)
@@ -334,13 +337,15 @@ def test_shipped_flows_pass_and_the_cli_says_so():
 
 def test_the_cli_exits_1_with_file_line_problems(tmp_path):
     path, line = write(tmp_path, HEAD + "  a:\n    say: calf.intro\n    next: b  # HERE\n")
-    done = subprocess.run([sys.executable, "-m", "bot", "flows", "check", str(path)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "bot", "flows", "check", str(path)], capture_output=True,
+                          text=True)
     assert done.returncode == 1
     assert f"{path}:{line}: state 'a': next names unknown state 'b'" in done.stderr
 
 
 def test_graph_prints_a_mermaid_state_diagram():
-    done = subprocess.run([sys.executable, "-m", "bot", "flows", "graph", "redflags"], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "bot", "flows", "graph", "redflags"], capture_output=True,
+                          text=True)
     assert done.returncode == 0
     lines = done.stdout.splitlines()
     assert lines[:2] == ["stateDiagram-v2", "    [*] --> cauda"]
@@ -361,8 +366,8 @@ def test_lint_warns_about_questions_a_literal_reader_answers_wrongly(tmp_path, f
     folder = copy_flows(tmp_path)
     texts = folder / "texts" / "en.yaml"
     text = texts.read_text()
-    text = text.replace("screen.chest_belly: |-\n", "screen.chest_belly: |-\n  Along with any calf pain, are you "
-                        "short of breath? Or do you cough up blood?\n", 1)
+    text = text.replace("screen.chest_belly: |-\n", "screen.chest_belly: |-\n  Along with any calf pain, "
+                        "are you short of breath? Or do you cough up blood?\n", 1)
     texts.write_text(text)
     line = text.splitlines().index("screen.chest_belly: |-") + 1
     flowset, _ = read_flowset(folder)
@@ -372,17 +377,19 @@ def test_lint_warns_about_questions_a_literal_reader_answers_wrongly(tmp_path, f
         "(make it one question or a list)",
         f"{texts}:{line}: red-flag question 'screen.chest_belly' says 'along with': a sign made to depend on "
         "another is missed by a literal reader"]
-    done = subprocess.run([sys.executable, "-m", "bot", "flows", "check", str(folder)], capture_output=True, text=True)
-    assert done.returncode == 1 and f"{texts}:{line}: red-flag question" in done.stderr, "the v2 rules are kept"
+    done = subprocess.run([sys.executable, "-m", "bot", "flows", "check", str(folder)], capture_output=True,
+                          text=True)
+    assert done.returncode == 1 and f"{texts}:{line}: red-flag question" in done.stderr, \
+        "the v2 rules are kept"
 
 
 @pytest.mark.parametrize("locale,before,after,phrase", [
     ("es", "¿Tiene menos de 16 años?", "¿Tiene menos de 16 años? ¿Y va al colegio?", None),
-    ("es", "¿Le está pasando alguna de estas cosas?", "Junto con dolor de pantorrilla, ¿le está pasando alguna de "
-     "estas cosas?", "junto con"),
+    ("es", "¿Le está pasando alguna de estas cosas?", "Junto con dolor de pantorrilla, ¿le está pasando "
+     "alguna de estas cosas?", "junto con"),
     ("de", "Sind Sie jünger als 16 Jahre?", "Sind Sie jünger als 16 Jahre? Gehen Sie zur Schule?", None),
-    ("de", "Passiert Ihnen gerade etwas davon?", "Passiert Ihnen zusammen mit Wadenschmerzen gerade etwas davon?",
-     "zusammen mit"),
+    ("de", "Passiert Ihnen gerade etwas davon?", "Passiert Ihnen zusammen mit Wadenschmerzen gerade "
+     "etwas davon?", "zusammen mit"),
 ])
 def test_translated_red_flag_questions_keep_the_v2_rules(tmp_path, locale, before, after, phrase):
     folder = copy_flows(tmp_path)
@@ -400,12 +407,13 @@ def test_a_flagged_person_reaching_coaching_without_clearance_is_unsafe(tmp_path
     folder = copy_flows(tmp_path)
     triage = folder / "triage.yaml"
     text = triage.read_text()
-    triage.write_text(text.replace("cases: {emergency: clearance, urgent: clearance, professional: clearance}",
-                                   "cases: {emergency: clearance, urgent: clearance}"))
+    triage.write_text(text.replace(
+        "cases: {emergency: clearance, urgent: clearance, professional: clearance}",
+        "cases: {emergency: clearance, urgent: clearance}"))
     problems = problems_of(folder)
     assert len(problems) == 1
-    assert ("reaches outcome 'coaching' for a person whose last check ended at 'professional', with no recorded "
-            "clearance (record_clearance)") in problems[0]
+    assert ("reaches outcome 'coaching' for a person whose last check ended at 'professional', "
+            "with no recorded clearance (record_clearance)") in problems[0]
     assert "triage.returning -[last_outcome=professional]-> triage.screen" in problems[0]
 
 

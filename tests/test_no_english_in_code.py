@@ -39,8 +39,8 @@ def sentences() -> list[str]:
             tree = ast.parse(path.read_text(encoding="utf-8"))
             parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
             for node in ast.walk(tree):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and SENTENCE.search(node.value) \
-                        and not _for_developers(node, parents):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                        and SENTENCE.search(node.value) and not _for_developers(node, parents):
                     found.append(f"{path.relative_to(REPO)}:{node.lineno}: {node.value!r}")
     return found
 

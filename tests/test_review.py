@@ -22,7 +22,8 @@ def at(day: int) -> datetime:
 
 def known_history(pain_end: float = 3, function_end: tuple[float, float] = (6, 7)) -> History:
     """Baseline pain 6, activities 2 and 3; weekly checks on days 7..42; 36 of 42 days done."""
-    readings = [Reading(at(0), 0, "pain", 6), Reading(at(0), 0, "activity", 2, 1), Reading(at(0), 0, "activity", 3, 2)]
+    readings = [Reading(at(0), 0, "pain", 6), Reading(at(0), 0, "activity", 2, 1),
+                Reading(at(0), 0, "activity", 3, 2)]
     for week in range(1, 7):
         day = 7 * week
         last = week == 6
@@ -31,7 +32,8 @@ def known_history(pain_end: float = 3, function_end: tuple[float, float] = (6, 7
                      Reading(at(day), day, "activity", function_end[1] if last else 4, 2)]
     checkins = {d: ("skipped" if d % 7 == 3 else "done") for d in range(1, 43)}
     measurements = tuple((at(d), cm) for d, cm in [(0, 6.0), (7, 7.0), (14, 8.5), (42, 11.0)])
-    return History(START, checkins, tuple(readings), measurements, {1: "tying my shoes", 2: "sitting through a film"})
+    return History(START, checkins, tuple(readings), measurements,
+                   {1: "tying my shoes", 2: "sitting through a film"})
 
 
 def test_the_review_numbers_of_a_known_history(flowset):

@@ -1,5 +1,6 @@
 """The score flows driven through the engine: baseline at enrolment, the weekly re-rating, and the engine
-features they use (number buttons, a text question with a button, placeholders, only_if, Interrupt answers)."""
+features they use (number buttons, a text question with a button, placeholders, only_if, Interrupt
+answers)."""
 from __future__ import annotations
 
 import shutil
@@ -39,9 +40,10 @@ def test_baseline_with_two_activities_ends_in_record_baseline(engine):
     progress, out = engine.handle(progress, Text("no more"))  # the button's label, typed
     [done] = actions(out)
     assert done.name == "record_baseline"
-    assert {k: done.data[k] for k in ("pain", "activity_1", "activity_1_score", "activity_2", "activity_2_score")} \
-        == {"pain": 7, "activity_1": "sitting through a film", "activity_1_score": 2, "activity_2": "tying my shoes",
-            "activity_2_score": 4}
+    assert {k: done.data[k] for k in ("pain", "activity_1", "activity_1_score", "activity_2",
+                                      "activity_2_score")} \
+        == {"pain": 7, "activity_1": "sitting through a film", "activity_1_score": 2,
+            "activity_2": "tying my shoes", "activity_2_score": 4}
     assert "activity_3" not in done.data and not progress.active
 
 
@@ -76,7 +78,8 @@ def test_weekly_asks_only_the_stored_activities_by_name(engine):
     assert week.name == "record_week"
     assert {k: week.data.get(k) for k in ("pain", "activity_1_score", "activity_2_score", "activity_3_score",
                                           "knee_to_wall_cm")} == {"pain": 4, "activity_1_score": 6,
-                                                                  "activity_2_score": None, "activity_3_score": 5,
+                                                                  "activity_2_score": None,
+                                                                  "activity_3_score": 5,
                                                                   "knee_to_wall_cm": 9}
 
 

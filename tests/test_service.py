@@ -55,7 +55,8 @@ async def test_outcome_and_coaching_offer_are_stored(backline, store):
     out = await backline.handle(ANN, Press("not_sure", last_question(out).ref))
     cauda = ["bladder_bowel", "saddle_numbness", "sexual_dysfunction"]
     assert Outcome("emergency", tuple(cauda)) in out
-    rows = await store.run(lambda c: c.execute(sa.select(triage_results.c.outcome, triage_results.c.flags)).all())
+    rows = await store.run(lambda c: c.execute(sa.select(triage_results.c.outcome,
+                                                         triage_results.c.flags)).all())
     assert [tuple(r) for r in rows] == [("emergency", cauda)]
 
     out = await to_first_question(backline, Who("terminal", "bob"))

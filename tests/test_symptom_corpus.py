@@ -43,7 +43,8 @@ def test_false_alarms_on_ordinary_chat_stay_under_five_percent(engine, locale):
 def test_denied_signs_are_rechecked_not_dropped(engine, locale):
     result = corpus.score(engine, cases(locale))
     hit, n = result.kinds["negated"]
-    assert n >= SIZES[locale]["negated"] and hit == n, "\n".join(m for m in result.misses if m.startswith("negated"))
+    assert n >= SIZES[locale]["negated"] and hit == n, \
+        "\n".join(m for m in result.misses if m.startswith("negated"))
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -58,4 +59,5 @@ def test_a_sign_is_read_whatever_the_persons_language(engine):
     assert "pe_signs" in engine.mentions("ich habe Brustschmerzen").positive
     assert "pe_signs" in engine.mentions("my chest hurts").positive
     assert not engine.mentions("30 seconds each side?"), "an English word is no Spanish stem (sida)"
-    assert not engine.mentions("wollen wir morgen weitermachen?"), "a German word is no English typo (swollen)"
+    assert not engine.mentions("wollen wir morgen weitermachen?"), \
+        "a German word is no English typo (swollen)"

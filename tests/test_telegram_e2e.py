@@ -39,7 +39,8 @@ def question_of(engine, flag):
 
 
 async def triage(server, user, engine, flag=None, reply="Yes"):
-    """Go through triage answering No to every red flag but `flag` (answered `reply`); return the last messages."""
+    """Go through triage answering No to every red flag but `flag` (answered `reply`); return the last
+    messages."""
     await say(server, user, "/start")
     new = await press(server, user, AGREE)
     flag_text = question_of(engine, flag) if flag else None
@@ -58,7 +59,8 @@ async def triage(server, user, engine, flag=None, reply="Yes"):
             return await baseline(server, user, engine.flowset.texts["en"])
         elif buttons(last):
             labels = [label for label, _ in buttons(last)]
-            red_flag = any(last["text"].endswith(question_of(engine, f)) for f in engine.flowset.clinical.flag_ids)
+            red_flag = any(last["text"].endswith(question_of(engine, f))
+                           for f in engine.flowset.clinical.flag_ids)
             new = await press(server, user, "No" if red_flag else labels[0])
         else:
             raise AssertionError(f"unexpected message: {last['text'][:80]}")
@@ -72,7 +74,8 @@ async def rows(database_url, table, user_id):
             person = conn.execute(sa.select(people).where(people.c.external_id == str(user_id))).one_or_none()
             if table is people:
                 return [person] if person else []
-            return conn.execute(sa.select(table).where(table.c.person_id == person.id)).all() if person else []
+            return (conn.execute(sa.select(table).where(table.c.person_id == person.id)).all() if person
+                    else [])
         return await store.run(read)
     finally:
         await store.close()
@@ -98,7 +101,8 @@ async def test_whole_conversation_to_each_outcome(server, database_url, engine, 
     assert [(r.outcome, r.flags) for r in results] == [(outcome, group)]  # a list question reports its group
     if outcome == "coaching":
         enrolled = await rows(database_url, enrolments, 1001)
-        assert [(r.status, r.delivery_time, r.time_zone) for r in enrolled] == [("active", "08:00", "Europe/Berlin")]
+        assert [(r.status, r.delivery_time, r.time_zone) for r in enrolled] \
+            == [("active", "08:00", "Europe/Berlin")]
 
 
 async def test_pressed_question_is_edited_acknowledged_and_commands_registered(server, sqlite_url, engine):
@@ -113,9 +117,9 @@ async def test_pressed_question_is_edited_acknowledged_and_commands_registered(s
     assert len(answers) == 1 and answers[0].status == 200
     commands = next(c for c in server.calls if c.method == "setMyCommands").params["commands"]
     commands = json.loads(commands) if isinstance(commands, str) else commands
-    assert [c["command"] for c in commands] == ["start", "restart", "plan", "pause", "resume", "time", "timezone",
-                                                "progress", "export", "language", "help", "privacy", "stop",
-                                                "delete"]
+    assert [c["command"] for c in commands] == ["start", "restart", "plan", "pause", "resume", "time",
+                                                "timezone", "progress", "export", "language", "help",
+                                                "privacy", "stop", "delete"]
 
 
 async def test_typed_answers_and_unreadable_messages(server, sqlite_url, engine):
@@ -158,10 +162,12 @@ async def test_stale_and_forged_presses_change_nothing(server, sqlite_url, engin
         assert stale["text"] == text_of(engine, "hint.stale")
         data = dict(buttons(first))["No"]
         ref, answer, sig = data.split(":")
-        assert (await refused(user, first["message_id"], f"{ref}:yes:{sig}"))["text"] == text_of(engine, "hint.stale")
+        assert (await refused(user, first["message_id"], f"{ref}:yes:{sig}"))["text"] \
+            == text_of(engine, "hint.stale")
         current = question(user)
         stolen = dict(buttons(current))["Yes"]  # user's live button, pressed by someone else
-        assert (await refused(other, question(other)["message_id"], stolen))["text"] == text_of(engine, "hint.stale")
+        assert (await refused(other, question(other)["message_id"], stolen))["text"] \
+            == text_of(engine, "hint.stale")
     person = (await rows(sqlite_url, people, 11))[0]
     assert person.progress["state"] == "both_legs" and person.progress["flags"] == []
 
@@ -180,7 +186,8 @@ async def test_stop_and_delete(server, database_url, engine):
         assert await rows(database_url, table, 21) == []
     store = await Store.open(database_url)
     try:
-        assert await store.run(lambda c: c.execute(sa.select(sa.func.count()).select_from(people)).scalar_one()) == 0
+        assert await store.run(
+            lambda c: c.execute(sa.select(sa.func.count()).select_from(people)).scalar_one()) == 0
     finally:
         await store.close()
 
@@ -208,7 +215,8 @@ async def test_flood_control_retry_after_is_honoured_and_nothing_is_lost(server,
         started = asyncio.get_running_loop().time()
         new = await press(server, user, AGREE)
         waited = asyncio.get_running_loop().time() - started
-    assert new[-1]["text"] == text_of(engine, "triage.screen_intro") + "\n\n" + text_of(engine, "screen.cauda")
+    assert new[-1]["text"] \
+        == text_of(engine, "triage.screen_intro") + "\n\n" + text_of(engine, "screen.cauda")
     assert waited >= 1.0
     assert sum(1 for c in server.calls if c.status == 429) == 2
 
@@ -236,7 +244,8 @@ async def test_two_hundred_people_at_once(server, database_url, engine):
         await asyncio.gather(*(person(u, i) for i, u in enumerate(users)))
     store = await Store.open(url)
     try:
-        states = await store.run(lambda c: c.execute(sa.select(people.c.external_id, people.c.progress)).all())
+        states = await store.run(lambda c: c.execute(sa.select(people.c.external_id,
+                                                               people.c.progress)).all())
     finally:
         await store.close()
     assert len(states) == 200
@@ -337,7 +346,8 @@ async def test_plan_days_arrive_with_checkins_and_progress_has_a_chart(server, d
         assert await runner.deliver_due() == 0, "nothing twice"
         new = await press(server, user, "Done ✅")
         assert "Nice work" in new[-1]["text"]
-        assert next(m for m in user.messages() if m["message_id"] == day["message_id"])["text"].endswith("→ Done ✅")
+        assert next(m for m in user.messages()
+                    if m["message_id"] == day["message_id"])["text"].endswith("→ Done ✅")
         await say(server, user, "/progress")
         photo = user.messages()[-1]
         assert photo.get("photo") and photo["_photo_bytes"].startswith(b"\x89PNG")
@@ -405,13 +415,15 @@ async def test_a_plan_day_that_timed_out_counts_as_sent(engine, coach):
     class SlowBot:
         async def send_message(self, *args, **kwargs):
             raise TimedOut()
-    channel = TelegramChannel(SlowBot(), CallbackSigner("1234:" + "a" * 35), lambda: datetime.now(timezone.utc))
+    channel = TelegramChannel(SlowBot(), CallbackSigner("1234:" + "a" * 35),
+                              lambda: datetime.now(timezone.utc))
     draft = draft_of(coach.day_message(1, {}))
     [mark] = await channel.send([Row(1, "telegram", "42", draft.kind, draft.body, delivery_id=5)])
     assert mark.status == SENT and mark.delivery_id == 5
 
 
-async def test_a_failing_update_is_logged_and_the_bot_carries_on(server, sqlite_url, engine, monkeypatch, caplog):
+async def test_a_failing_update_is_logged_and_the_bot_carries_on(server, sqlite_url, engine, monkeypatch,
+                                                                 caplog):
     from bot.service import Backline, Command
     step, failures = Backline.step, []
 
@@ -426,7 +438,8 @@ async def test_a_failing_update_is_logged_and_the_bot_carries_on(server, sqlite_
         await say(server, user, "/broken", expect=text_of(engine, "error.failed"))
         new = await say(server, user, "/start")
     assert new[-1]["text"] == text_of(engine, "triage.welcome")
-    assert any(m["text"] == text_of(engine, "error.failed") for m in user.messages()), "told, not left waiting"
+    assert any(m["text"] == text_of(engine, "error.failed") for m in user.messages()), \
+        "told, not left waiting"
     assert any("failed: RuntimeError" in r.getMessage() for r in caplog.records)
 
 
@@ -472,7 +485,8 @@ async def test_export_sends_a_pdf_and_a_json_of_ones_own_data(server, database_u
 
 
 async def localised_triage(server, user, engine, locale):
-    """Consent, the screen (No to every red flag), the calf check and enrolment, pressing `locale`'s labels."""
+    """Consent, the screen (No to every red flag), the calf check and enrolment, pressing `locale`'s
+    labels."""
     t = lambda key: engine.text(locale, key)  # noqa: E731
     await say(server, user, "/start", expect=t("triage.welcome"))
     new = await press(server, user, t("triage.agree"))
@@ -495,20 +509,23 @@ async def localised_triage(server, user, engine, locale):
 
 
 @pytest.mark.parametrize("locale", ["es", "de"])
-async def test_a_person_whose_telegram_is_in_spanish_or_german_is_served_in_it(server, sqlite_url, engine, locale):
+async def test_a_person_whose_telegram_is_in_spanish_or_german_is_served_in_it(server, sqlite_url, engine,
+                                                                               locale):
     from datetime import timedelta
     user = server.user(130 + len(locale) + ord(locale[0]), language_code=f"{locale}-{locale.upper()}")
     t = lambda key: engine.text(locale, key)  # noqa: E731
     async with running_bot(server, sqlite_url) as runner:
         confirmed = await localised_triage(server, user, engine, locale)
         assert t("coaching.confirmed").split("{")[0] in confirmed[-1]["text"]
-        assert {"es": "08:00 (hora de Berlín)", "de": "08:00 (Zeit in Berlin)"}[locale] in confirmed[-1]["text"]
+        assert {"es": "08:00 (hora de Berlín)", "de": "08:00 (Zeit in Berlin)"}[locale] \
+            in confirmed[-1]["text"]
         due = await next_due(sqlite_url, user.id)
         runner.backline.clock = lambda: due + timedelta(minutes=1)
         assert await runner.deliver_due() == 1
         day = user.messages()[-1]
         assert day["text"].startswith({"es": "Día 1 de 42", "de": "Tag 1 von 42"}[locale])
-        assert [b for b, _ in buttons(day)] == [t(f"checkin.{c}") for c in ("done", "skipped", "worse", "symptom")]
+        assert [b for b, _ in buttons(day)] \
+            == [t(f"checkin.{c}") for c in ("done", "skipped", "worse", "symptom")]
         new = await press(server, user, t("checkin.done"))
         assert new[-1]["text"] == t("checkin.thanks_done")
         await say(server, user, "/progress")

@@ -17,7 +17,8 @@ TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 def test_settings_from_env():
     s = Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot",
                            "LOG_LEVEL": "debug"})
-    assert s.api_base_url == "http://127.0.0.1:8081/bot" and s.file_base_url == "http://127.0.0.1:8081/file/bot"
+    assert s.api_base_url == "http://127.0.0.1:8081/bot" \
+        and s.file_base_url == "http://127.0.0.1:8081/file/bot"
     assert s.log_level == "DEBUG" and len(s.webhook_secret) == 64
     assert Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}).api_base_url == DEFAULT_API
 
@@ -83,7 +84,8 @@ def test_keyboard_has_one_signed_button_a_row():
 
 
 def test_redact_removes_the_token_from_messages_and_tracebacks():
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "POST %s/getMe", (f"https://api/bot{TOKEN}",), None)
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "POST %s/getMe", (f"https://api/bot{TOKEN}",),
+                               None)
     Redact(TOKEN).filter(record)
     assert TOKEN not in record.getMessage() and "[redacted]" in record.getMessage()
     try:
@@ -106,12 +108,14 @@ def test_a_message_without_buttons_is_merged_into_the_next():
         return [Row(i, "telegram", "1", d.kind, d.body) for i, d in enumerate(drafts)]
 
     def shown(groups):  # (kinds, joined text, buttons of the last) of each Bot API call
-        return [([r.kind for r in g], "\n\n".join(r.body.get("text", "") for r in g), g[-1].body.get("buttons"))
-                for g in groups]
-    intro, question = Message("Thank you."), Message("Bladder?", (Button("yes", "Yes"),), ("bladder_bowel",), "5")
-    calls = shown(_groups(rows(Answered("4", "Agree"), intro, Action("hold_plan"), question, Outcome("coaching"),
-                               Message("a"), Message("b"))))
-    assert calls == [(["answered"], "", None), (["message", "message"], "Thank you.\n\nBladder?", [["yes", "Yes"]]),
+        return [([r.kind for r in g], "\n\n".join(r.body.get("text", "") for r in g),
+                 g[-1].body.get("buttons")) for g in groups]
+    intro, question = Message("Thank you."), Message("Bladder?", (Button("yes", "Yes"),), ("bladder_bowel",),
+                                                     "5")
+    calls = shown(_groups(rows(Answered("4", "Agree"), intro, Action("hold_plan"), question,
+                               Outcome("coaching"), Message("a"), Message("b"))))
+    assert calls == [(["answered"], "", None),
+                     (["message", "message"], "Thank you.\n\nBladder?", [["yes", "Yes"]]),
                      (["outcome"], "", None), (["message", "message"], "a\n\nb", [])]
     long = rows(Message("x" * 4000), Message("y" * 200))
     assert [len(g) for g in _groups(long)] == [1, 1], "never over the limit"

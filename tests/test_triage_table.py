@@ -34,14 +34,16 @@ def answering(flag, reply):
     return answer
 
 
-@pytest.mark.parametrize("reply", [Press("yes"), Press("not_sure"), Text("Yes!"), Text("not sure 🤔"), Text("idk")],
+@pytest.mark.parametrize("reply", [Press("yes"), Press("not_sure"), Text("Yes!"), Text("not sure 🤔"),
+                                   Text("idk")],
                          ids=["yes", "not_sure", "typed-yes", "typed-not-sure", "typed-idk"])
 @pytest.mark.parametrize("flag", [f.id for f in CLINICAL.flags])
 def test_each_red_flag_reaches_its_outcome(engine, flag, reply):
     progress, seen = converse(engine, answering(flag, reply))
     outcomes = [o for o in seen if isinstance(o, Outcome)]
     asked = next(o for o in seen if isinstance(o, Message) and flag in o.screens)
-    assert outcomes == [Outcome(CLINICAL.flag_outcome(flag), asked.screens)]  # a list question reports its group
+    assert outcomes == [Outcome(CLINICAL.flag_outcome(flag), asked.screens)]  # a list question reports
+    # its group
     assert all(CLINICAL.flag_outcome(f) == CLINICAL.flag_outcome(flag) for f in asked.screens)
     assert progress.flags == list(asked.screens)
     assert not progress.active
@@ -61,8 +63,9 @@ def test_all_no_reaches_coaching_after_the_calf_check(engine):
     progress, seen = converse(engine, lambda q: Press("no" if q.screens else q.buttons[0].id, q.ref)
                               if q.buttons else Text("9 cm"))
     assert [o for o in seen if isinstance(o, Outcome)] == [Outcome("coaching", ())]
-    assert progress.answers == {"squat_heels_lift": "yes", "feet_turn_out": "yes", "tension_after_standing": "yes",
-                                "leans_on_back": "yes", "wall_test": "easy", "knee_to_wall_cm": 9}
+    assert progress.answers == {"squat_heels_lift": "yes", "feet_turn_out": "yes",
+                                "tension_after_standing": "yes", "leans_on_back": "yes", "wall_test": "easy",
+                                "knee_to_wall_cm": 9}
     offer = [o for o in seen if isinstance(o, Message) and o.ref][-1]
     assert [b.id for b in offer.buttons] == ["accept", "decline"]
     progress, out = engine.handle(progress, Press("accept", offer.ref))

@@ -39,7 +39,8 @@ class Simulator:
     def __init__(self, backline: Backline, user: str = "sim", out=sys.stdout, start: datetime | None = None,
                  files: Path | None = None, language: str | None = None):
         self.backline, self.language = backline, language
-        self.files = files  # where pictures and documents are saved (a new temporary folder when first needed)
+        self.files = files  # where pictures and documents are saved (a new temporary folder when first
+        # needed)
         self.who = Who(self.name, user)
         self.out = out
         self.ref: str | None = None
@@ -53,7 +54,8 @@ class Simulator:
         for row in rows:
             if "day" in row.body:
                 local = self.now.astimezone(ZoneInfo(self._zone))
-                self.emit({"type": "delivery", "day": row.body["day"], "at": local.isoformat(timespec="minutes")})
+                self.emit({"type": "delivery", "day": row.body["day"],
+                           "at": local.isoformat(timespec="minutes")})
             output = output_of(row)
             if output is not None:
                 self.show([output])
@@ -100,8 +102,8 @@ class Simulator:
                            "buttons": [{"id": b.id, "label": b.label} for b in item.buttons],
                            "screens": list(item.screens), "key": item.key, "ref": item.ref})
             elif isinstance(item, Refused):
-                self.emit({"type": "message", "text": item.text, "buttons": [], "screens": [], "key": item.key,
-                           "ref": None, "refused": True})
+                self.emit({"type": "message", "text": item.text, "buttons": [], "screens": [],
+                           "key": item.key, "ref": None, "refused": True})
             elif isinstance(item, Outcome):
                 self.emit({"type": "outcome", "outcome": item.outcome, "flags": list(item.flags)})
             elif isinstance(item, Photo):

@@ -39,7 +39,8 @@ class Step(_Model):
     command: str | None = None
     text: str | None = None
     press: str | None = Field(None, description="A button id of the latest question")
-    question: str | None = Field(None, description="With press: the text key of an earlier question to press on")
+    question: str | None = Field(None, description="With press: the text key of an earlier question to "
+                                                   "press on")
     advance: str | None = Field(None, description="Move the clock on: 1d, 3h, 2w...")
     expect: Expect | None = None
 
@@ -47,7 +48,8 @@ class Step(_Model):
     def _one_input(self) -> Step:
         given = [k for k in ("command", "text", "press", "advance") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"a step has exactly one of command, text, press, advance (got {given or 'none'})")
+            raise ValueError(f"a step has exactly one of command, text, press, advance "
+                             f"(got {given or 'none'})")
         if self.question is not None and self.press is None:
             raise ValueError("`question` goes with `press`")
         return self

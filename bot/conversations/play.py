@@ -33,7 +33,8 @@ class Result:
         mark = "ok  " if not self.problems else "KNOWN" if self.ok else "FAIL"
         head = f"{mark} {self.file}:{self.line} {self.case.name}"
         head += f" [{self.locale}]" if self.locale != "en" else ""
-        why = [f"     known issue: {self.case.known_issue}"] if self.problems and self.case.known_issue else []
+        why = ([f"     known issue: {self.case.known_issue}"] if self.problems and self.case.known_issue
+               else [])
         return "\n".join([head] + why + [f"     {p}" for p in self.problems])
 
 
@@ -89,7 +90,8 @@ async def _play(backline: Backline, case: Case, user: str, result: Result, input
                     return
             if step.question is not None:
                 if step.question not in refs:
-                    result.problems.append(f"step {n}: no earlier question {step.question!r} to press {step.press!r} on")
+                    result.problems.append(f"step {n}: no earlier question {step.question!r} to press "
+                                           f"{step.press!r} on")
                     return
                 line["ref"] = refs[step.question]
             await sim.feed(json.dumps(line))

@@ -44,12 +44,14 @@ class Progress:
 
     def fresh(self) -> Progress:
         """A new conversation: what outlives one (locale, refs, the last outcome, recent questions) kept."""
-        return Progress(step=self.step, locale=self.locale, last_outcome=self.last_outcome, asked=dict(self.asked))
+        return Progress(step=self.step, locale=self.locale, last_outcome=self.last_outcome,
+                        asked=dict(self.asked))
 
     def to_dict(self) -> dict[str, Any]:
         return {"flow": self.flow, "state": self.state, "stack": self.stack, "answers": self.answers,
                 "flags": self.flags, "outcome": self.outcome, "step": self.step, "locale": self.locale,
-                "last_outcome": self.last_outcome, "noted": self.noted, "known": self.known, "asked": self.asked}
+                "last_outcome": self.last_outcome, "noted": self.noted, "known": self.known,
+                "asked": self.asked}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Progress:

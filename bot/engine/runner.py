@@ -121,7 +121,8 @@ class Engine:
         self._settle(p, out)
 
     def _interrupt(self, p: Progress, flow: str, out: list[Output]) -> None:
-        """Run `flow` now, then come back to the question that was asked; a flow already running starts over."""
+        """Run `flow` now, then come back to the question that was asked; a flow already running starts
+        over."""
         running = next((i for i, frame in enumerate(p.stack) if frame[0] == flow), None)
         if running is not None:
             del p.stack[running:]
@@ -192,7 +193,8 @@ class Engine:
         if set(state.screens) & set(p.noted):
             return next(a for a in state.options if positive(state, a))
         known = p.known.get(f"{p.flow}.{p.state}")
-        if p.noted and known is None and max(map(self._urgency, state.screens)) <= max(map(self._urgency, p.noted)):
+        if p.noted and known is None \
+                and max(map(self._urgency, state.screens)) <= max(map(self._urgency, p.noted)):
             known = "no"  # not recorded: the question was not asked
         return next((a for a in state.options if a.id == known), None)
 
@@ -294,7 +296,8 @@ class Engine:
         elif state.ask == "choice":
             index = replies.choice(text, [self._label(p, a) for a in state.options])
             option = state.options[index] if index is not None else None
-        elif state.ask == "text":  # a button's label typed takes that way ("no more"); other words are the answer
+        elif state.ask == "text":  # a button's label typed takes that way ("no more"); other words are
+            # the answer
             said = normalize(text)
             option = next((a for a in state.options if normalize(self._label(p, a)) == said), None)
         else:

@@ -82,7 +82,8 @@ def read_flowset(path: Path, base: Path | None = None) -> tuple[FlowSet | None, 
     if (folder / RULES_FILE).exists():
         rules, flowset.rules_source = _parse(folder / RULES_FILE, QuestionRules, problems)
         flowset.question_rules = rules.root if rules is not None else {}
-    files = [f for f in sorted(folder.glob("*.yaml")) if f.name not in (CLINICAL_FILE, ALERTS_FILE, RULES_FILE)]
+    files = [f for f in sorted(folder.glob("*.yaml"))
+             if f.name not in (CLINICAL_FILE, ALERTS_FILE, RULES_FILE)]
     if not path.is_dir():  # the given file first, so that it replaces its namesake in `base`
         files = [path] + [f for f in files if f.resolve() != path.resolve()]
     for file in files:
@@ -92,7 +93,8 @@ def read_flowset(path: Path, base: Path | None = None) -> tuple[FlowSet | None, 
         if flow.id in flowset.flows:
             if file.parent == folder and flowset.sources[flow.id].path == path:
                 continue
-            problems.append(source.error(("id",), f"duplicate flow id {flow.id!r} (also in {flowset.sources[flow.id].path})"))
+            problems.append(source.error(("id",), f"duplicate flow id {flow.id!r} "
+                                                  f"(also in {flowset.sources[flow.id].path})"))
             continue
         flowset.flows[flow.id] = flow
         flowset.sources[flow.id] = source

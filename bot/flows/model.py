@@ -41,18 +41,19 @@ class State(_Model):
     say: str | None = Field(None, pattern=TEXT_KEY, description="Text key of what to say")
     ask: QuestionKind | None = None
     screens: tuple[str, ...] = Field((), description="Red-flag ids this question screens for")
-    answers: tuple[Answer, ...] = Field((), description="Buttons; on a text question, buttons that go elsewhere "
-                                                          "while typed words are the answer")
+    answers: tuple[Answer, ...] = Field((), description="Buttons; on a text question, buttons that go "
+                                                          "elsewhere while typed words are the answer")
     store: str | None = Field(None, pattern=NAME, description="Answer key to store the reply under")
     min: float | None = None
     max: float | None = None
     unit: str | None = Field(None, pattern=TEXT_KEY, description="Text key of the unit")
-    choices: tuple[str, ...] = Field((), description="Buttons of a time (HH:MM), timezone (IANA name) or number "
-                                                     "question")
-    fill: dict[str, str] = Field({}, description="Placeholder -> answer key: what fills each {placeholder} of "
-                                                 "say, such as a stored activity name")
-    only_if: str | None = Field(None, pattern=NAME, description="Ask this only when this answer is known (not "
-                                                                "empty); otherwise go straight on to next")
+    choices: tuple[str, ...] = Field((), description="Buttons of a time (HH:MM), timezone (IANA name) or "
+                                                     "number question")
+    fill: dict[str, str] = Field({}, description="Placeholder -> answer key: what fills each {placeholder} "
+                                                 "of say, such as a stored activity name")
+    only_if: str | None = Field(None, pattern=NAME, description="Ask this only when this answer is known "
+                                                                "(not empty); otherwise go straight on to "
+                                                                "next")
     strict: bool = Field(False, description="Only a whole, plain yes is yes; a qualified or questioning "
                                             "one is not sure (a clearance: only a clear yes goes on)")
     age_below: int | None = Field(None, ge=1, le=120, description="A typed age answers this yes/no "
@@ -63,7 +64,8 @@ class State(_Model):
     use: str | None = Field(None, description="Id of a flow to run here; it returns to `next`")
     switch: Fact | None = Field(None, description="A fact about the person to branch on: last_outcome is the "
                                                   "outcome of their last finished check (none before one)")
-    cases: dict[str, str] = Field({}, description="With switch: the state to go to for each value; others go to next")
+    cases: dict[str, str] = Field({}, description="With switch: the state to go to for each value; others go "
+                                                  "to next")
     action: str | None = Field(None, description="Action carried out on entering this state")
     next: str | None = None
     end: bool = Field(False, description="The conversation ends here")
@@ -100,7 +102,8 @@ class State(_Model):
 
     def targets(self) -> list[str]:
         """States this one can move to within its flow."""
-        return ([a.next for a in self.options] + list(self.cases.values()) + ([self.next] if self.next else [])
+        return ([a.next for a in self.options] + list(self.cases.values())
+                + ([self.next] if self.next else [])
                 + ([self.otherwise] if self.otherwise else []))
 
 
@@ -145,13 +148,16 @@ class Vocabulary(_Model):
                                                      "loss (I can't hold it anymore, nicht mehr)")
     reversals: tuple[str, ...] = Field((), description="Phrases after a denied sign that take the denial "
                                                        "back (actually I do, bueno sí, doch)")
-    others: tuple[str, ...] = Field((), description="Words for someone else (dad, friend, cat): a sign said of "
-                                                    "them, with no word for oneself between, is not the person's")
-    selves: tuple[str, ...] = Field((), description="Words for oneself (I, my, me) that end the reach of `others`")
+    others: tuple[str, ...] = Field((), description="Words for someone else (dad, friend, cat): a sign said "
+                                                    "of them, with no word for oneself between, is not the "
+                                                    "person's")
+    selves: tuple[str, ...] = Field((), description="Words for oneself (I, my, me) that end the reach of "
+                                                    "`others`")
     idioms: tuple[str, ...] = Field((), description="Everyday phrases that contain a sign's words but mean "
-                                                    "something else (pins and needles waiting, cancer research)")
-    words: dict[str, tuple[str, ...]] = Field({}, description="Word classes that phrases use as {name}, such as "
-                                                              "{body} or {pain}")
+                                                    "something else (pins and needles waiting, cancer "
+                                                    "research)")
+    words: dict[str, tuple[str, ...]] = Field({}, description="Word classes that phrases use as {name}, "
+                                                              "such as {body} or {pain}")
     flags: dict[str, tuple[str, ...]] = Field(description="Phrases per red-flag id")
     unspecific: tuple[str, ...] = Field((), description="Phrases of a symptom that names no flag")
 
@@ -173,7 +179,8 @@ class Replies(_Model):
     pointing: tuple[str, ...] = Field((), description="Pointing at a sign of a list question: a yes")
     corrections: tuple[str, ...] = Field((), description="Taking back an earlier answer")
     topics: dict[str, tuple[str, ...]] = Field({}, description="Red-flag id -> words that name its "
-                                                               "question in a correction (yes to the bladder one)")
+                                                               "question in a correction (yes to the bladder "
+                                                               "one)")
     first: tuple[str, ...] = Field((), description="Words naming the first question in a correction")
     units: tuple[str, ...] = Field(min_length=1, description="Words for centimetres after a number")
     at: tuple[str, ...] = Field((), description="Words before a time (at, a las, um)")
@@ -197,7 +204,8 @@ def flow_json_schema() -> dict:
 
 @dataclass
 class FlowSet:
-    """Everything the engine needs: flows by id, texts by locale, the red-flag table, and where each came from."""
+    """Everything the engine needs: flows by id, texts by locale, the red-flag table, and where each came
+    from."""
 
     clinical: Clinical
     alerts: Alerts | None = None

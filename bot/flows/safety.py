@@ -84,9 +84,9 @@ def _incomplete_screen(flowset: FlowSet) -> list[SourceError]:
     missing = sorted(every - ahead[flow.start], key=flowset.clinical.flag_ids.index)
     if not missing:
         return []
-    return [flowset.sources[flow.id].error(("start",), f"the screen {flow.id!r} can return without asking about "
-                                           f"{', '.join(missing)}: a sign described in the person's own words "
-                                           "would never be applied")]
+    return [flowset.sources[flow.id].error(("start",), f"the screen {flow.id!r} can return without asking "
+                                           f"about {', '.join(missing)}: a sign described in the person's "
+                                           "own words would never be applied")]
 
 
 def _violation(flowset: FlowSet, node: Node) -> str | None:
@@ -110,7 +110,8 @@ def _steps(flowset: FlowSet, node: Node) -> list[tuple[str, Node]]:
     """(label, next node) for every way on from `node`."""
     state = flowset.flows[node.flow].states[node.state]
     if state.outcome:  # what a later switch on last_outcome sees
-        node = node._replace(prior=state.outcome, cleared=node.cleared and flowset.clinical.enrols(state.outcome))
+        node = node._replace(prior=state.outcome,
+                             cleared=node.cleared and flowset.clinical.enrols(state.outcome))
     if state.action == CLEARANCE:
         node = node._replace(cleared=True)
     out: list[tuple[str, Node]] = []

@@ -14,36 +14,41 @@ from bot.sourcefile import SourceError
 if TYPE_CHECKING:
     from bot.flows.model import FlowSet
 
-ACTIONS = frozenset({"accept_coaching", "decline_coaching", "enrol", "set_time", "set_zone", "record_measurement",
-                     "hold_plan", "resume_plan", "record_clearance", "record_baseline", "record_week",
-                     "pause_plan"})
+ACTIONS = frozenset({"accept_coaching", "decline_coaching", "enrol", "set_time", "set_zone",
+                     "record_measurement", "hold_plan", "resume_plan", "record_clearance", "record_baseline",
+                     "record_week", "pause_plan"})
 TRIAGE_FLOW = "triage"
 MAX_BUTTONS = 7  # Telegram shows one button a row: more make a question hard to read on a phone
 # Texts the code says itself (hints, commands, errors); every locale must have them.
 CODE_TEXTS = (
-    "hint.yes_no", "hint.choice", "hint.number", "hint.text", "hint.time", "hint.timezone", "hint.stale", "hint.idle",
+    "hint.yes_no", "hint.choice", "hint.number", "hint.text", "hint.time", "hint.timezone", "hint.stale",
+    "hint.idle",
     "service.resume", "service.help", "service.privacy", "service.stopped", "service.unknown_command",
     "service.unsupported", "service.delete_ask", "service.delete_confirm", "service.delete_cancel",
     "service.deleted", "service.delete_kept", "service.delete_expired", "error.storage",
     "command.start", "command.restart", "command.help", "command.privacy", "command.stop", "command.delete",
     "command.plan", "command.progress", "command.pause", "command.resume", "command.time", "command.timezone",
     "coaching.confirmed", "coaching.time_changed", "coaching.zone_changed", "coaching.still_paused",
-    "coaching.not_enrolled", "coaching.paused", "coaching.resumed", "coaching.already_active", "coaching.flagged",
-    "coaching.flag_paused", "coaching.checking", "checkin.done", "checkin.skipped", "checkin.worse", "checkin.symptom",
+    "coaching.not_enrolled", "coaching.paused", "coaching.resumed", "coaching.already_active",
+    "coaching.flagged", "coaching.flag_paused", "coaching.checking", "checkin.done", "checkin.skipped",
+    "checkin.worse", "checkin.symptom",
     "checkin.thanks_done", "checkin.thanks_skipped", "measure.recorded", "progress.none", "progress.summary",
     "progress.chart_title", "progress.chart_axis", "progress.chart_caption", "screen.noted", "screen.late",
     "plan.rescreen", "plan.rescreen_start", "checkin.too_easy", "checkin.too_hard", "checkin.thanks_too_easy",
     "checkin.thanks_too_hard",
     "chart.knee_to_wall", "chart.knee_to_wall_axis", "chart.pain", "chart.pain_axis", "chart.function",
     "chart.function_axis", "review.title", "review.pain", "review.function", "review.activity",
-    "review.knee_to_wall", "review.adherence", "review.missing", "review.better", "review.worse", "review.same",
+    "review.knee_to_wall", "review.adherence", "review.missing", "review.better", "review.worse",
+    "review.same",
     "review.maintenance", "review.physiotherapist", "review.chart_caption",
     "export.title", "export.made", "export.triage", "export.triage_none", "export.flags", "export.no_flags",
-    "export.outcome.emergency", "export.outcome.urgent", "export.outcome.professional", "export.outcome.coaching",
+    "export.outcome.emergency", "export.outcome.urgent", "export.outcome.professional",
+    "export.outcome.coaching",
     "export.calf_check", "export.answer.squat_heels_lift", "export.answer.feet_turn_out",
     "export.answer.tension_after_standing", "export.answer.leans_on_back", "export.answer.wall_test",
     "export.answer.knee_to_wall_cm", "export.plan", "export.no_plan", "export.adherence", "export.activities",
-    "export.activity", "export.pain", "export.no_value", "export.charts", "export.caption", "export.json_caption",
+    "export.activity", "export.pain", "export.no_value", "export.charts", "export.caption",
+    "export.json_caption",
     "plan.rescreen", "plan.rescreen_start", "command.language", "format.date", "format.chart_date",
     "format.locale", "terminal.intro",
     "terminal.picture",
@@ -65,7 +70,8 @@ def check(flowset: FlowSet) -> list[SourceError]:
     for locale, source in flowset.text_sources.items():
         missing = [k for k in CODE_TEXTS if k not in source.data]
         if missing:
-            problems.append(source.error((), f"texts/{locale}.yaml lacks keys the code uses: {', '.join(missing)}"))
+            problems.append(source.error((), f"texts/{locale}.yaml lacks keys the code uses: "
+                                             f"{', '.join(missing)}"))
     problems += check_locales(flowset) + lint(flowset)
     return sorted(problems or prove(flowset), key=lambda p: (p.path, p.line))
 
@@ -85,10 +91,12 @@ def _check_flow(flowset: FlowSet, flow: Flow) -> list[SourceError]:
             problem(at + loc, f"state {name!r}: {message}")
         for i, answer in enumerate(state.options):
             if answer.next not in flow.states:
-                problem(at + ("answers", i, "next"), f"state {name!r}: answer {answer.id!r} goes to unknown state {answer.next!r}")
+                problem(at + ("answers", i, "next"),
+                        f"state {name!r}: answer {answer.id!r} goes to unknown state {answer.next!r}")
         for value, target in state.cases.items():
             if target not in flow.states:
-                problem(at + ("cases", value), f"state {name!r}: case {value!r} goes to unknown state {target!r}")
+                problem(at + ("cases", value),
+                        f"state {name!r}: case {value!r} goes to unknown state {target!r}")
         if state.next and state.next not in flow.states:
             problem(at + ("next",), f"state {name!r}: next names unknown state {state.next!r}")
         if state.otherwise and state.otherwise not in flow.states:
@@ -109,7 +117,8 @@ def _check_flow(flowset: FlowSet, flow: Flow) -> list[SourceError]:
     for name in flow.states:
         if name not in reachable:
             problem(("states", name), f"state {name!r} is unreachable from {flow.start!r}")
-    exits = {n for n, s in flow.states.items() if s.kind in ("end", "return") or (s.kind == "outcome" and not s.next)}
+    exits = {n for n, s in flow.states.items()
+             if s.kind in ("end", "return") or (s.kind == "outcome" and not s.next)}
     for name in reachable:
         if not _reachable(flow, [name]) & exits:
             problem(("states", name), f"state {name!r} has no way out: no path from it ends the flow")
@@ -128,13 +137,16 @@ def _state_rules(flowset: FlowSet, state: State) -> list[tuple[str, tuple]]:
     if state.answers and state.ask not in ("yes_no", "choice", "text"):
         out.append(("only yes_no, choice and text questions have answers", ("answers",)))
     if state.ask == "text" and state.answers:
-        out += [(f"answer {a.id!r} needs a label", ("answers", i)) for i, a in enumerate(state.answers) if not a.label]
+        out += [(f"answer {a.id!r} needs a label", ("answers", i))
+                for i, a in enumerate(state.answers) if not a.label]
     if state.only_if and not (state.typed or kind == "message"):
-        out.append(("only a number, text, time or timezone question, or a message, has only_if", ("only_if",)))
+        out.append(("only a number, text, time or timezone question, or a message, has only_if",
+                    ("only_if",)))
     if state.fill and not state.say:
         out.append(("fill needs say", ("fill",)))
     if len(state.options) + len(state.choices) > MAX_BUTTONS:
-        out.append((f"more than {MAX_BUTTONS} buttons on one message", ("choices" if state.choices else "answers",)))
+        out.append((f"more than {MAX_BUTTONS} buttons on one message",
+                    ("choices" if state.choices else "answers",)))
     if state.screens and state.ask not in ("yes_no", "choice"):
         out.append(("only yes_no and choice questions can screen red flags", ("screens",)))
     if kind in ("message", "use", "switch") and not state.next:
@@ -147,7 +159,8 @@ def _state_rules(flowset: FlowSet, state: State) -> list[tuple[str, tuple]]:
         if state.answers and state.next:
             out.append(("a question with answers goes on from its answers, not next", ("next",)))
         if state.screens and not state.answers:
-            out.append(("a question that screens red flags lists its answers, each saying whether it is positive", ("screens",)))
+            out.append(("a question that screens red flags lists its answers, each saying whether it is "
+                        "positive", ("screens",)))
         if not state.say:
             out.append(("a question needs say", ()))
         out += _answer_rules(state)
@@ -180,7 +193,8 @@ def _state_rules(flowset: FlowSet, state: State) -> list[tuple[str, tuple]]:
         if state.outcome not in flowset.clinical.outcome_ids:
             out.append((f"unknown outcome {state.outcome!r}", ("outcome",)))
         elif state.next and not flowset.clinical.enrols(state.outcome):
-            out.append((f"the {state.outcome!r} outcome ends the conversation; it cannot have next", ("next",)))
+            out.append((f"the {state.outcome!r} outcome ends the conversation; it cannot have next",
+                        ("next",)))
     if state.otherwise and (state.ask not in ("yes_no", "choice") or state.screens):
         out.append(("only a yes_no or choice question that screens no red flag has otherwise (a red-flag "
                     "question asks again)", ("otherwise",)))
@@ -200,7 +214,8 @@ def _answer_rules(state: State) -> list[tuple[str, tuple]]:
     out: list[tuple[str, tuple]] = []
     ids = [a.id for a in state.options]
     if state.ask == "yes_no" and sorted(ids) != sorted(YES_NO):
-        out.append((f"a yes_no question has exactly the answers yes, no and not_sure (got {', '.join(ids) or 'none'})", ("answers",)))
+        out.append((f"a yes_no question has exactly the answers yes, no and not_sure "
+                    f"(got {', '.join(ids) or 'none'})", ("answers",)))
     if state.ask == "choice" and len(ids) < 2:
         out.append(("a choice question needs at least two answers", ("answers",)))
     for i, answer in enumerate(state.options):
@@ -210,7 +225,8 @@ def _answer_rules(state: State) -> list[tuple[str, tuple]]:
         if state.ask == "choice" and not answer.label:
             out.append((f"answer {answer.id!r} needs a label", at))
         if state.screens and answer.positive is None:
-            out.append((f"answer {answer.id!r} must declare positive: true or false (the question screens red flags)", at))
+            out.append((f"answer {answer.id!r} must declare positive: true or false (the question screens "
+                        "red flags)", at))
         if answer.id == "not_sure" and answer.positive is False:
             out.append(("'not sure' counts as yes: it cannot be positive: false", at + ("positive",)))
         if answer.action and answer.action not in ACTIONS:
@@ -252,7 +268,8 @@ def _check_vocabularies(flowset: FlowSet) -> list[SourceError]:
         source = flowset.vocabulary_sources[locale]
         for flag, phrases in vocabulary.flags.items():
             if flag not in flowset.clinical.flag_ids:
-                problems.append(source.error(("flags", flag), f"unknown red flag {flag!r} (see red-flags.yaml)"))
+                problems.append(source.error(("flags", flag),
+                                             f"unknown red flag {flag!r} (see red-flags.yaml)"))
             for i, phrase in enumerate(phrases):
                 if not values.normalize(phrase.replace("*", "").replace("{n}", "1")):
                     problems.append(source.error(("flags", flag, i), f"phrase {phrase!r} has no words"))
@@ -274,10 +291,12 @@ def _check_uses(flowset: FlowSet) -> list[SourceError]:
         for name, state in flow.states.items():
             if state.use and flow.id in _used_by(flowset, state.use):
                 problems.append(flowset.sources[flow.id].error(
-                    ("states", name, "use"), f"state {name!r}: using {state.use!r} leads back to {flow.id!r} (flows cannot recurse)"))
+                    ("states", name, "use"),
+                    f"state {name!r}: using {state.use!r} leads back to {flow.id!r} (flows cannot recurse)"))
     triage = flowset.flows.get(TRIAGE_FLOW)
     if triage is not None and not problems:
-        screened = {f for fid in _used_by(flowset, TRIAGE_FLOW) for s in flowset.flows[fid].states.values() for f in s.screens}
+        screened = {f for fid in _used_by(flowset, TRIAGE_FLOW) for s in flowset.flows[fid].states.values()
+                    for f in s.screens}
         missing = [f for f in flowset.clinical.flag_ids if f not in screened]
         if missing:
             problems.append(flowset.sources[TRIAGE_FLOW].error(
