@@ -72,7 +72,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
     engine = Engine(load_flows(Settings()))
-    print(f"engine alone:                 {engine_alone(engine, args.seconds):>9,.0f} steps/s (target 50,000)")
+    alone = engine_alone(engine, args.seconds)
+    print(f"engine alone:                 {alone:>9,.0f} steps/s (target 50,000)")
     for people in (1, 20):
         rate = asyncio.run(with_storage(engine, args.seconds, people))
         print(f"engine + SQLite, {people:>2} people:    {rate:>9,.0f} steps/s, each committed (target 3,000)")

@@ -75,7 +75,8 @@ def load_clinical(path: Path) -> Clinical:
             seen.add(row.id)
     for i, flag in enumerate(table.flags):
         if flag.outcome not in table.outcome_ids:
-            raise source.error(("flags", i, "outcome"), f"flag {flag.id!r} names unknown outcome {flag.outcome!r}")
+            raise source.error(("flags", i, "outcome"),
+                               f"flag {flag.id!r} names unknown outcome {flag.outcome!r}")
     return table
 
 

@@ -16,8 +16,8 @@ _RUNNING: dict[BotAPIServer, Runner] = {}  # the bots running_bot runs in this p
 
 
 @asynccontextmanager
-async def running_bot(server: BotAPIServer, database_url: str, *, webhook_url: str | None = None, port: int = 0,
-                      limiter: RetryingRateLimiter | None = None):
+async def running_bot(server: BotAPIServer, database_url: str, *, webhook_url: str | None = None,
+                      port: int = 0, limiter: RetryingRateLimiter | None = None):
     """The bot as `backline run` runs it, polling the test server (or behind a webhook)."""
     settings = Settings(token=server.token, api_base_url=server.base_url, database_url=database_url,
                         webhook_secret=SECRET)

@@ -37,8 +37,8 @@ class TerminalChat:
     def show(self, outputs: list[Output]) -> None:
         for item in outputs:
             if isinstance(item, Message | Refused):
-                print("\n" + "\n".join(textwrap.fill(line, 78) if line else "" for line in item.text.split("\n")),
-                      file=self.out)
+                lines = (textwrap.fill(line, 78) if line else "" for line in item.text.split("\n"))
+                print("\n" + "\n".join(lines), file=self.out)
             if isinstance(item, Message) and item.buttons:
                 self.buttons = [(b.id, item.ref) for b in item.buttons]
                 print("   ".join(f"[{i}] {b.label}" for i, b in enumerate(item.buttons, 1)), file=self.out)

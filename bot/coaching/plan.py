@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.coaching.content import (DAYS, DAYS_PER_WEEK, VARIANTS, WEEKS, Adjustment, Condition, Format, Plan, PlanTexts,
-                                  Variant)
+from bot.coaching.content import (DAYS, DAYS_PER_WEEK, VARIANTS, WEEKS, Adjustment, Condition, Format, Plan,
+                                  PlanTexts, Variant)
 
 Profile = Mapping[str, Any]
 """The calf-check answers as the triage flow stores them; any key may be missing."""

@@ -26,7 +26,8 @@ def lint(flowset: FlowSet) -> list[SourceError]:
             text = texts.get(key, "")
             if text.count("?") > 1:
                 warnings.append(source.error((key,), f"red-flag question {key!r} asks {text.count('?')} "
-                                             "questions; one yes must answer it (make it one question or a list)"))
+                                             "questions; one yes must answer it "
+                                             "(make it one question or a list)"))
             for phrase in hidden:
                 if re.search(rf"\b{re.escape(phrase)}\b", text, re.IGNORECASE):
                     warnings.append(source.error((key,), f"red-flag question {key!r} says {phrase!r}: a sign "

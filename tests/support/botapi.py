@@ -1091,8 +1091,9 @@ class BotAPIServer:
         """The bot's messages now in the chat, oldest first, edits applied.
 
         Each is the Message as the Bot API returns it plus private keys (``_photo_bytes``:
-        the uploaded photo; ``_document_bytes``: the uploaded document; ``_reply_markup``: a reply keyboard, keyboard removal or force
-        reply sent with the message, which Telegram does not echo in the Message).
+        the uploaded photo; ``_document_bytes``: the uploaded document; ``_reply_markup``: a reply
+        keyboard, keyboard removal or force reply sent with the message, which Telegram does not echo
+        in the Message).
         """
         chat = self._chats.get(chat_id)
         if chat is None:

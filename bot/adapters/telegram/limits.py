@@ -25,8 +25,9 @@ MESSAGES = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 
 class RetryingRateLimiter(BaseRateLimiter[None]):
     """Every request to a chat (but "typing") waits for its slot under the bot's cap (`pace`; None: no
-    cap of ours); a 429 pauses every send of the bot for its retry_after, then the request is tried again (up to
-    `max_retries` times); network errors and 5xx replies are retried with exponential back-off."""
+    cap of ours); a 429 pauses every send of the bot for its retry_after, then the request is tried
+    again (up to `max_retries` times); network errors and 5xx replies are retried with exponential
+    back-off."""
 
     def __init__(self, pace: Pace | None = None, *, network_retries: int = 4, backoff: float = 0.5,
                  max_retries: int = 5):

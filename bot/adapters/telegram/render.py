@@ -26,8 +26,9 @@ def split(text: str, limit: int = LIMIT) -> list[str]:
 def keyboard(message: Message, user_id: int, signer: CallbackSigner) -> InlineKeyboardMarkup | None:
     if not message.buttons:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=signer.data(user_id, message.ref, b.id))]
-                                 for b in message.buttons])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=signer.data(user_id, message.ref, b.id))]
+         for b in message.buttons])
 
 
 def html_pieces(text: str) -> list[str]:
