@@ -12,8 +12,10 @@ shortly before a match, with no contrast word between ("no fever but..."), makes
 mention: denied signs are re-checked rather than dropped. A negation is no denial when it names a lost
 ability ("no control of my bladder", "no longer able to", "...anymore"), and a denial taken back later
 in the message ("I don't have a fever, well actually I do") is a sign. A sign said of someone else ("my dad
-had a heart attack", with no word for oneself between) and one overlapping an everyday idiom ("on
-pins and needles waiting for my results", "12 cm") are not the person's. Every vocabulary reads every message.
+was treated for cancer", with no word for oneself between, and nothing sharing it such as "so did I") and
+one overlapping an everyday idiom ("on pins and needles waiting for my results", "12 cm") are not the
+person's. Every vocabulary reads every message; the words for negation, people and oneself are those of the
+language the message is written in, whichever vocabulary's phrase matched.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from bot.flows.model import Vocabulary
 
 GAP = 2  # other words allowed between two words of a phrase
 NEGATION_REACH = 3  # words before a match that a negation reaches across
+OTHERS_REACH = 6  # words before a match that a word for someone else reaches across ("my dad was told he had")
 COMMON = 3.0  # zipf frequency from which a word is a real word, never a typo
 FOREIGN = 1.0  # below this a word is no word of a language (unless a typo: then it is rare everywhere)
 UNSPECIFIC = "*"
@@ -87,6 +90,7 @@ class _Language:
         self.reversals = tuple(tuple(normalize(p).split()) for p in vocabulary.reversals if normalize(p))
         self.others = frozenset(normalize(w) for w in vocabulary.others)
         self.selves = frozenset(normalize(w) for w in vocabulary.selves)
+        self.shared = tuple(tuple(normalize(p).split()) for p in vocabulary.shared if normalize(p))
         self._classes = {name: [self._compile(w) for w in words] for name, words in vocabulary.words.items()}
         pairs = [(flag, p) for flag, phrases in vocabulary.flags.items() for p in phrases]
         pairs += [(UNSPECIFIC, p) for p in vocabulary.unspecific] + [(IDIOM, p) for p in vocabulary.idioms]
@@ -208,19 +212,39 @@ class Recogniser:
         drop = {i for _, positions, _ in self._scan(tokens) for i in positions}
         return " ".join(t for i, t in enumerate(tokens) if i not in drop and t != BOUNDARY)
 
+    def _speaker(self, tokens: list[str]) -> _Language:
+        """The language a message is written in: the one whose words are the most common in it. Its words
+        for negation, people and oneself read every vocabulary's matches ("cancer" is English and Spanish:
+        in "mi papá tuvo cáncer" the Spanish "papá" is someone else, in "I do not have cancer" the
+        English "not" denies it)."""
+        words = [t for t in tokens if t != BOUNDARY and not _NUMBER.match(t)]
+        return max(self._languages, key=lambda language: sum(zipf(t, language.locale) for t in words))
+
     def _scan(self, tokens: list[str]) -> Iterable[tuple[str, list[int], bool]]:
         """(flag, positions, denied) for every phrase match in the normalised `tokens`; an idiom of any
         language drops the matches it overlaps in every language."""
         found = []
+        speaker = self._speaker(tokens)
         for language in self._languages:
             keys = [language.matches(t) for t in tokens]
             for start, key in ((i, k) for i, ks in enumerate(keys) for k in ks):
                 for phrase in language.starting.get(key, ()):
                     positions = _positions(phrase, keys, start)
-                    if positions and not _of_someone_else(language, tokens, start):
-                        found.append((phrase.flag, positions, _denied(language, tokens, positions)))
+                    if positions and not self._of_someone_else(speaker, tokens, positions):
+                        found.append((phrase.flag, positions, _denied(speaker, tokens, positions)))
         idioms = set().union(*(p for flag, p, _ in found if flag == IDIOM))
         yield from (m for m in found if m[0] == IDIOM or not idioms & set(m[1]))
+
+    def _of_someone_else(self, speaker: _Language, tokens: list[str], positions: list[int]) -> bool:
+        """Said of someone else: a word for someone else (or its plural, "dads") within reach before the
+        match, with no word for oneself from it to the match's end, and no phrase in the sentence that
+        shares the sign with oneself ("so did I", "me and my mum")."""
+        start, end = positions[0], positions[-1]
+        at = _reached(tokens, start, speaker.others, speaker.selves, OTHERS_REACH, plural=True)
+        if at is None or speaker.selves & set(tokens[start:end + 1]):
+            return False
+        sentence = _sentence(tokens, start)
+        return not any(_holds(sentence, phrase) for language in self._languages for phrase in language.shared)
 
 
 def _tokens(text: str) -> list[str]:
@@ -251,11 +275,6 @@ def _positions(phrase: _Phrase, keys: list[frozenset[str]], start: int) -> list[
     return [start] + found if found is not None else []
 
 
-def _of_someone_else(language: _Language, tokens: list[str], start: int) -> bool:
-    """A word for someone else within reach before `start`, with no word for oneself after it."""
-    return _reached(tokens, start, language.others, language.selves) is not None
-
-
 def _denied(language: _Language, tokens: list[str], positions: list[int]) -> bool:
     """A negation within reach before the match, with no contrast word after it; not when the negation
     names a lost ability (a loss word between it and the sign, or a no-more word later in the sentence),
@@ -278,12 +297,20 @@ def _holds(tokens: list[str], phrase: tuple[str, ...]) -> bool:
     return any(tuple(tokens[i:i + n]) == phrase for i in range(len(tokens) - n + 1))
 
 
-def _reached(tokens: list[str], start: int, words: frozenset[str], stops: frozenset[str]) -> int | None:
-    """Where one of `words` stands within NEGATION_REACH before `start`, with no stop word (or a
-    sentence boundary) between; None if none does."""
-    for at in range(start - 1, max(0, start - NEGATION_REACH) - 1, -1):
+def _sentence(tokens: list[str], at: int) -> list[str]:
+    """The tokens of the sentence that holds position `at`."""
+    first = max((i for i in range(at) if tokens[i] == BOUNDARY), default=-1) + 1
+    last = next((i for i in range(at, len(tokens)) if tokens[i] == BOUNDARY), len(tokens))
+    return tokens[first:last]
+
+
+def _reached(tokens: list[str], start: int, words: frozenset[str], stops: frozenset[str],
+             reach: int = NEGATION_REACH, plural: bool = False) -> int | None:
+    """Where one of `words` (or, with `plural`, one of them with an "s" added) stands within `reach`
+    before `start`, with no stop word (or a sentence boundary) between; None if none does."""
+    for at in range(start - 1, max(0, start - reach) - 1, -1):
         if tokens[at] in stops or tokens[at] == BOUNDARY:
             return None
-        if tokens[at] in words:
+        if tokens[at] in words or plural and tokens[at].endswith("s") and tokens[at][:-1] in words:
             return at
     return None

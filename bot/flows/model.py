@@ -148,6 +148,8 @@ class Vocabulary(_Model):
     others: tuple[str, ...] = Field((), description="Words for someone else (dad, friend, cat): a sign said of "
                                                     "them, with no word for oneself between, is not the person's")
     selves: tuple[str, ...] = Field((), description="Words for oneself (I, my, me) that end the reach of `others`")
+    shared: tuple[str, ...] = Field((), description="Phrases that give a sign said of someone else to oneself "
+                                                    "too, anywhere in its sentence (so did I, me and my mum)")
     idioms: tuple[str, ...] = Field((), description="Everyday phrases that contain a sign's words but mean "
                                                     "something else (pins and needles waiting, cancer research)")
     words: dict[str, tuple[str, ...]] = Field({}, description="Word classes that phrases use as {name}, such as "
