@@ -7,7 +7,8 @@ word ending in `*` matches as a prefix, `{n}` matches any number and `{name}` an
 vocabulary's word class `name` (such as {body} or {pain}). A misspelt word matches
 within a small edit distance (rapidfuzz), but only when it is not itself a common word of any
 language the vocabularies cover (wordfreq), so "fewer" never reads as "fever", "seeing" as "peeing",
-nor the German "wollen" as "swollen". A negation
+nor the German "wollen" as "swollen"; a short one ("pian", "fevr") by one edit after its first letter, and
+only when it is no word of any vocabulary either. A negation
 shortly before a match, with no contrast word between ("no fever but..."), makes it a denied
 mention: denied signs are re-checked rather than dropped. A negation is no denial when it names a lost
 ability ("no control of my bladder", "no longer able to", "...anymore"), and a denial taken back later
@@ -37,6 +38,10 @@ GAP = 2  # other words allowed between two words of a phrase
 NEGATION_REACH = 3  # words before a match that a negation reaches across
 OTHERS_REACH = 6  # words before a match that a word for someone else reaches across ("my dad was told he had")
 COMMON = 3.0  # zipf frequency from which a word is a real word, never a typo
+LONG = 5  # letters from which a misspelt word may be any word of the vocabulary within `_allowed` edits
+SHORT = 3  # from this to LONG letters, a word may be one of 4 or 5 letters with one letter swapped with the
+# next, dropped or added, after the first ("pian", "fevr", "numbb"): not replaced, which turns real words
+# into signs ("taut" is no "taub", "leek" no "leak")
 FOREIGN = 1.0  # below this a word is no word of a language (unless a typo: then it is rare everywhere)
 UNSPECIFIC = "*"
 _LANGUAGES = {"en": "english", "es": "spanish", "de": "german"}
@@ -101,7 +106,9 @@ class _Language:
         self._stems = {w.stem for w in words if not w.prefix}
         self._texts = {w.text for w in words}
         self._prefixes = sorted({w.text for w in words if w.prefix})
-        self._long = sorted({w.text for w in words if not w.prefix and len(w.text) >= 5})
+        self._long = sorted({w.text for w in words if not w.prefix and len(w.text) >= LONG})
+        self._short = sorted({w.text for w in words if not w.prefix and SHORT < len(w.text) <= LONG})
+        self.known = frozenset(self._texts)  # every vocabulary's words, once the Recogniser has them all
         self.starting: dict[str, list[_Phrase]] = {}  # phrases by the key of their first word
         for phrase in self.phrases:
             self.starting.setdefault(_key(phrase.words[0]), []).append(phrase)
@@ -112,6 +119,13 @@ class _Language:
         "sida"): this language's stems and typos are not tried on it."""
         return len(self._common_in) > 1 and zipf(token, self.locale) < FOREIGN \
             and any(zipf(token, lang) >= COMMON for lang in self._common_in if lang != self.locale)
+
+    def _slips(self, token: str) -> list[str]:
+        """The 4- or 5-letter words of the vocabulary that `token` is with one letter swapped, dropped or
+        added after the first."""
+        near = extract(token, self._short, scorer=OSA.distance, score_cutoff=1, limit=None)
+        return [text for text, _, _ in near
+                if text[0] == token[0] and (len(text) != len(token) or sorted(text) == sorted(token))]
 
     def stem(self, word: str) -> str:
         return self._stemmer.stemWord(word)
@@ -130,8 +144,9 @@ class _Language:
                 out.append(_Word(part, part if raw.endswith("*") else self.stem(part), prefix=raw.endswith("*")))
         return tuple(out)
 
-    def _matches(self, token: str) -> frozenset[str]:
-        """Keys of the phrase words `token` matches: stems, prefixes, and "#" for a number."""
+    def _matches(self, token: str, slips: bool = False) -> frozenset[str]:
+        """Keys of the phrase words `token` matches: stems, prefixes, and "#" for a number; with `slips`,
+        also the short words it may be a slip of (only in the language the message is written in)."""
         if token == BOUNDARY:
             return _END
         if _NUMBER.match(token):
@@ -140,12 +155,15 @@ class _Language:
             return frozenset()  # no stem or typo of this language's words, only the words themselves
         found = {s for s in (self.stem(token),) if s in self._stems}
         found |= {f"{p}*" for p in self._prefixes if token.startswith(p)}
-        if len(token) >= 5 and all(zipf(token, lang) < COMMON for lang in self._common_in):
+        typo = all(zipf(token, lang) < COMMON for lang in self._common_in)
+        if typo and len(token) >= LONG:
             for text, _, _ in extract(token, self._long, scorer=OSA.distance,
                                       score_cutoff=_allowed(token), limit=3):
                 found.add(self.stem(text))
-            found |= {f"{p}*" for p in self._prefixes if len(p) >= 5
+            found |= {f"{p}*" for p in self._prefixes if len(p) >= LONG
                       and OSA.distance(token[:len(p)], p) <= 1}
+        if slips and typo and SHORT <= len(token) <= LONG and token not in self.known:
+            found |= {self.stem(text) for text in self._slips(token)}
         found |= {f"{{{name}}}" for name, forms in self._classes.items()
                   if any(len(form) == 1 and _key(form[0]) in found for form in forms)}
         return frozenset(found)
@@ -195,6 +213,7 @@ class Recogniser:
                 borrowed = {w for other in foreign for w in getattr(other, name)
                             if zipf(w, language.locale) < COMMON}
                 setattr(language, name, getattr(language, name) | borrowed)
+            language.known = frozenset().union(*(other.known for other in self._languages))
 
     def read(self, text: str) -> Mentions:
         positive: set[str] = set()
@@ -226,7 +245,7 @@ class Recogniser:
         found = []
         speaker = self._speaker(tokens)
         for language in self._languages:
-            keys = [language.matches(t) for t in tokens]
+            keys = [language.matches(t, language is speaker) for t in tokens]
             for start, key in ((i, k) for i, ks in enumerate(keys) for k in ks):
                 for phrase in language.starting.get(key, ()):
                     positions = _positions(phrase, keys, start)
