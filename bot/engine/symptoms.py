@@ -255,12 +255,12 @@ class Recogniser:
         yield from (m for m in found if m[0] == IDIOM or not idioms & set(m[1]))
 
     def _of_someone_else(self, speaker: _Language, tokens: list[str], positions: list[int]) -> bool:
-        """Said of someone else: a word for someone else (or its plural, "dads") within reach before the
-        match, with no word for oneself from it to the match's end, and no phrase in the sentence that
-        shares the sign with oneself ("so did I", "me and my mum")."""
+        """Said of someone else: a word for someone else (or its plural, "dads") shortly before the match with
+        no word for oneself between, or further back with none up to the match's end ("they think it's a
+        clot in my leg" is the person's); and no phrase in the sentence shares it ("so did I")."""
         start, end = positions[0], positions[-1]
         at = _reached(tokens, start, speaker.others, speaker.selves, OTHERS_REACH, plural=True)
-        if at is None or speaker.selves & set(tokens[start:end + 1]):
+        if at is None or start - at > NEGATION_REACH and speaker.selves & set(tokens[start:end + 1]):
             return False
         sentence = _sentence(tokens, start)
         return not any(_holds(sentence, phrase) for language in self._languages for phrase in language.shared)
