@@ -21,6 +21,7 @@ ADVANCE = "advance"
 RESUME = "resume"  # marks a stack frame left by an Interrupt: return there and ask again
 OTHERWISE = "otherwise"
 RECENT_QUESTIONS = 40  # red-flag questions remembered for late presses
+RECENT_MESSAGES = 2  # typed messages read with the next one, for a sign split across them
 
 
 class _Cursor:
@@ -260,8 +261,12 @@ class Engine:
 
     def _typed(self, p: Progress, text: str, out: list[Output], seen: bool = True) -> None:
         mentions = self.mentions(text)
-        if mentions.positive:  # a sign described is never taken as an answer to another question
-            self._note(p, set(mentions.positive), out)
+        flags = set(mentions.positive) | self._joined(p, text, mentions)
+        p.said = (p.said + [text])[-RECENT_MESSAGES:]
+        if flags:  # a sign described is never taken as an answer to another question
+            if not mentions.positive and self._says_yes(p, text):
+                flags |= set(self._state(p).screens)  # "yes, in both legs" after "numb": both count
+            self._note(p, flags, out)
             return
         read = self.readings
         corrected = self._corrected(p, text) if read.corrects(text, p.locale) else set()
@@ -324,6 +329,20 @@ class Engine:
         unit = f" {self.text(p.locale, state.unit)}" if state.unit else ""
         label = _choice_label(state, value, p.locale) if state.ask == "timezone" else f"{value}{unit}"
         self._answer(p, state, None, value, label, out)
+
+    def _joined(self, p: Progress, text: str, mentions: Mentions) -> set[str]:
+        """Signs that this message and the last ones say only together, more urgent than any found so far:
+        what was said before can only make things more urgent."""
+        if self.recogniser is None or not p.said:
+            return set()
+        floor = max(map(self._urgency, [*p.flags, *p.noted, *mentions.positive]), default=-1)
+        return {f for f in self.recogniser.joined(p.said, text) if self._urgency(f) > floor}
+
+    def _says_yes(self, p: Progress, text: str) -> bool:
+        """Whether a typed message answers the red-flag question now asked with yes or not sure."""
+        state = self._state(p) if p.active else None
+        return bool(state and state.screens and state.ask == "yes_no"
+                    and self.readings.yes_no(self.recogniser.remainder(text), p.locale) in ("yes", "not_sure"))
 
     def _at(self, where: str) -> State | None:
         """The state a "flow.state" name stands for, if the flows still have it."""

@@ -231,6 +231,22 @@ class Recogniser:
         drop = {i for _, positions, _ in self._scan(tokens) for i in positions}
         return " ".join(t for i, t in enumerate(tokens) if i not in drop and t != BOUNDARY)
 
+    def joined(self, earlier: list[str], text: str) -> frozenset[str]:
+        """The flags of signs that the `earlier` messages and this one only say together ("numb", then
+        "both legs"): matches that run from the end of an earlier message into this one, not denied in it
+        ("I'm 30", then "10" cm, is no "I'm 10")."""
+        before: list[str] = []
+        ends = set()
+        for message in earlier:
+            before += _tokens(message)
+            ends.add(len(before))
+        tokens, join = before + _tokens(text), len(before)
+        speaker = self._speaker(tokens)
+        return frozenset(flag for flag, positions, denied in self._scan(tokens)
+                         if flag not in (IDIOM, UNSPECIFIC) and not denied and positions[0] < join <= positions[-1]
+                         and max(i for i in positions if i < join) + 1 in ends
+                         and not _denied(speaker, tokens, [i for i in positions if i >= join]))
+
     def _speaker(self, tokens: list[str]) -> _Language:
         """The language a message is written in: the one whose words are the most common in it. Its words
         for negation, people and oneself read every vocabulary's matches ("cancer" is English and Spanish:
