@@ -22,6 +22,7 @@ RESUME = "resume"  # marks a stack frame left by an Interrupt: return there and 
 OTHERWISE = "otherwise"
 RECENT_QUESTIONS = 40  # red-flag questions remembered for late presses
 RECENT_MESSAGES = 2  # typed messages read with the next one, for a sign split across them
+BULLET = "•"  # starts a line of a question's text that lists one sign
 
 
 class _Cursor:
@@ -290,6 +291,9 @@ class Engine:
             text = self.recogniser.remainder(text)
         if state.ask == "yes_no":
             found = read.yes_no(text, p.locale)
+            if found == "not_sure" and state.screens and not mentions and read.hedged(text) \
+                    and self._aside(state, text):
+                found = None  # asked again
             age = read.age(typed, p.locale) if state.age_below else None
             if age is not None:  # "no, I'm 15" to "are you under 16?" says yes
                 found = "yes" if age < state.age_below else "no"
@@ -337,6 +341,18 @@ class Engine:
             return set()
         floor = max(map(self._urgency, [*p.flags, *p.noted, *mentions.positive]), default=-1)
         return {f for f in self.recogniser.joined(p.said, text) if self._urgency(f) > floor}
+
+    def _aside(self, state: State, text: str) -> bool:
+        """A hedge in words about something else ("my knees crack a bit" to the saddle question) answers
+        nothing: no plain yes or no, a word of its own outside a "when", and no word of the question, of the
+        signs it screens or of their topics. Said of the question's signs, or alone ("a bit"), it is not sure."""
+        own, main = self.readings.beside(text)
+        if not main or self.readings.plain(text) or self.recogniser is None:
+            return False
+        texts = [line for locale in self.flowset.texts for line in
+                 _bullets(self.text(locale, state.say)) or [self.text(locale, state.say)]]
+        texts += [" ".join(r.topics.get(flag, ())) for r in self.flowset.replies.values() for flag in state.screens]
+        return not self.recogniser.about(own, state.screens, texts)
 
     def _says_yes(self, p: Progress, text: str) -> bool:
         """Whether a typed message answers the red-flag question now asked with yes or not sure."""
@@ -402,6 +418,11 @@ class Engine:
         if positive(state, option):
             reported = [f for f in state.screens if f in p.noted] or list(state.screens)
             p.flags += [f for f in reported if f not in p.flags]
+
+
+def _bullets(text: str) -> list[str]:
+    """The lines of a question's text that list one sign each."""
+    return [line for line in text.splitlines() if line.startswith(BULLET)]
 
 
 def _choice_label(state: State, value: str, locale: str) -> str:

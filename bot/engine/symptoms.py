@@ -113,6 +113,21 @@ class _Language:
         for phrase in self.phrases:
             self.starting.setdefault(_key(phrase.words[0]), []).append(phrase)
         self.matches = functools.lru_cache(maxsize=50_000)(self._matches)
+        self.keys_of = functools.lru_cache(maxsize=1_000)(self._keys_of)
+        self.topic = functools.lru_cache(maxsize=1_000)(self._topic)
+
+    def keys(self, word: str) -> frozenset[str]:
+        """A word's stem and the keys of the phrase words it matches, word classes aside."""
+        return _plain(self.matches(word)) | {self.stem(word)}
+
+    def _keys_of(self, text: str) -> frozenset[str]:
+        return frozenset().union(*(self.keys(t) for t in _tokens(text) if t != BOUNDARY))
+
+    def _topic(self, flags: tuple[str, ...], texts: tuple[str, ...]) -> frozenset[str]:
+        """The keys of the words of `texts` and of the phrases of `flags`, with their word classes' words."""
+        words = [w for phrase in self.phrases if phrase.flag in flags for w in phrase.words]
+        words += [member for w in words if w.cls for form in self._classes.get(w.cls, ()) for member in form]
+        return frozenset(_key(w) for w in words if not w.cls and not w.number).union(*map(self._keys_of, texts))
 
     def _foreign(self, token: str) -> bool:
         """A common word of another language that is no word of this one ("sides" is not Spanish for
@@ -170,6 +185,11 @@ class _Language:
 
 
 _END = frozenset({BOUNDARY})
+
+
+def _plain(keys: frozenset[str]) -> frozenset[str]:
+    """Keys of words themselves (stems and prefixes), not of word classes, numbers or boundaries."""
+    return frozenset(k for k in keys if not k.startswith("{") and k not in ("#", BOUNDARY))
 
 
 @functools.cache
@@ -246,6 +266,12 @@ class Recogniser:
                          if flag not in (IDIOM, UNSPECIFIC) and not denied and positions[0] < join <= positions[-1]
                          and max(i for i in positions if i < join) + 1 in ends
                          and not _denied(speaker, tokens, [i for i in positions if i >= join]))
+
+    def about(self, words: Iterable[str], flags: Iterable[str], texts: Iterable[str]) -> bool:
+        """Whether one of `words` is a word of `texts` or of the phrases of `flags` (their word classes spelt
+        out), in any language."""
+        flags, texts = tuple(sorted(flags)), tuple(texts)
+        return any(language.keys(w) & language.topic(flags, texts) for language in self._languages for w in words)
 
     def _speaker(self, tokens: list[str]) -> _Language:
         """The language a message is written in: the one whose words are the most common in it. Its words
