@@ -262,7 +262,7 @@ class Engine:
 
     def _typed(self, p: Progress, text: str, out: list[Output], seen: bool = True) -> None:
         mentions = self.mentions(text)
-        flags = set(mentions.positive) | self._joined(p, text, mentions)
+        flags = set(mentions.positive) | self._joined(p, text, mentions) | self._named(p, text, mentions)
         p.said = (p.said + [text])[-RECENT_MESSAGES:]
         if flags:  # a sign described is never taken as an answer to another question
             if not mentions.positive and self._says_yes(p, text):
@@ -341,6 +341,21 @@ class Engine:
             return set()
         floor = max(map(self._urgency, [*p.flags, *p.noted, *mentions.positive]), default=-1)
         return {f for f in self.recogniser.joined(p.said, text) if self._urgency(f) > floor}
+
+    def _named(self, p: Progress, text: str, mentions: Mentions) -> set[str]:
+        """At a red-flag question listing signs, the flags of the bullets a typed sign names ("the numbness
+        one" at the saddle question is that bullet, not numbness in one leg): each bullet's own flags as read,
+        else all the question screens. So the most urgent bullet named wins."""
+        state = self._state(p) if p.active else None
+        if not (mentions and state and state.screens and p.flow == self._screen):
+            return set()
+        own, _ = self.readings.beside(text)
+        flags: set[str] = set()
+        for locale in self.flowset.texts:
+            bullets = _bullets(self.text(locale, state.say))
+            for n in self.recogniser.named(text, bullets, own):
+                flags |= (self.mentions(bullets[n]).positive & set(state.screens)) or set(state.screens)
+        return flags
 
     def _aside(self, state: State, text: str) -> bool:
         """A hedge in words about something else ("my knees crack a bit" to the saddle question) answers

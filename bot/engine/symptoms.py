@@ -96,6 +96,7 @@ class _Language:
         self.others = frozenset(normalize(w) for w in vocabulary.others)
         self.selves = frozenset(normalize(w) for w in vocabulary.selves)
         self.shared = tuple(tuple(normalize(p).split()) for p in vocabulary.shared if normalize(p))
+        self.places = vocabulary.places
         self._classes = {name: [self._compile(w) for w in words] for name, words in vocabulary.words.items()}
         pairs = [(flag, p) for flag, phrases in vocabulary.flags.items() for p in phrases]
         pairs += [(UNSPECIFIC, p) for p in vocabulary.unspecific] + [(IDIOM, p) for p in vocabulary.idioms]
@@ -128,6 +129,10 @@ class _Language:
         words = [w for phrase in self.phrases if phrase.flag in flags for w in phrase.words]
         words += [member for w in words if w.cls for form in self._classes.get(w.cls, ()) for member in form]
         return frozenset(_key(w) for w in words if not w.cls and not w.number).union(*map(self._keys_of, texts))
+
+    def place(self, token: str) -> bool:
+        """Whether a word says where a sign is: a word of a `places` class."""
+        return any(f"{{{name}}}" in self.matches(token) for name in self.places)
 
     def _foreign(self, token: str) -> bool:
         """A common word of another language that is no word of this one ("sides" is not Spanish for
@@ -266,6 +271,22 @@ class Recogniser:
                          if flag not in (IDIOM, UNSPECIFIC) and not denied and positions[0] < join <= positions[-1]
                          and max(i for i in positions if i < join) + 1 in ends
                          and not _denied(speaker, tokens, [i for i in positions if i >= join]))
+
+    def named(self, text: str, bullets: list[str], own: Iterable[str] = ()) -> set[int]:
+        """Which of `bullets` (the signs a question lists) a message names: those holding every word of the
+        signs it mentions and its `own` other words, a word saying where as it is ("the numbness one" and
+        "only tingling" name "numbness, tingling or an odd feeling between your legs"; "numb leg" does not)."""
+        tokens = _tokens(text)
+        signs = {tokens[i] for flag, positions, denied in self._scan(tokens) if flag != IDIOM and not denied
+                 for i in positions}
+        if not signs:
+            return set()
+
+        def held(word: str, bullet: str) -> bool:
+            if any(language.place(word) for language in self._languages):
+                return word in _tokens(bullet)
+            return any(language.keys(word) & language.keys_of(bullet) for language in self._languages)
+        return {n for n, bullet in enumerate(bullets) if all(held(w, bullet) for w in signs | set(own))}
 
     def about(self, words: Iterable[str], flags: Iterable[str], texts: Iterable[str]) -> bool:
         """Whether one of `words` is a word of `texts` or of the phrases of `flags` (their word classes spelt

@@ -150,6 +150,9 @@ class Vocabulary(_Model):
     selves: tuple[str, ...] = Field((), description="Words for oneself (I, my, me) that end the reach of `others`")
     shared: tuple[str, ...] = Field((), description="Phrases that give a sign said of someone else to oneself "
                                                     "too, anywhere in its sentence (so did I, me and my mum)")
+    places: tuple[str, ...] = Field((), description="Word classes that say where a sign is (body, saddle): "
+                                                    "a sign named without one, at a question that lists it, is "
+                                                    "that bullet (the numbness one)")
     idioms: tuple[str, ...] = Field((), description="Everyday phrases that contain a sign's words but mean "
                                                     "something else (pins and needles waiting, cancer research)")
     words: dict[str, tuple[str, ...]] = Field({}, description="Word classes that phrases use as {name}, such as "
