@@ -51,8 +51,8 @@ class Progress:
     def to_dict(self) -> dict[str, Any]:
         return {"flow": self.flow, "state": self.state, "stack": self.stack, "answers": self.answers,
                 "flags": self.flags, "outcome": self.outcome, "step": self.step, "locale": self.locale,
-                "last_outcome": self.last_outcome, "noted": self.noted, "known": self.known, "asked": self.asked,
-                "said": self.said}
+                "last_outcome": self.last_outcome, "noted": self.noted, "known": self.known,
+                "asked": self.asked, "said": self.said}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Progress:

@@ -39,11 +39,10 @@ class Reading:
         self.topics = {flag: _words(words) for flag, words in replies.topics.items()}
         self.first = _words(replies.first)
         self.conditions = _words(replies.conditions)
-        self.filler = frozenset(w for group in (replies.yes, replies.no, replies.lead_yes, replies.lead_no,
-                                                replies.no_filler, replies.take_back, replies.negated, replies.ages,
-                                                replies.not_sure, replies.hedges, replies.pointing,
-                                                replies.qualifiers)
-                                for phrase in _words(group) for w in phrase.split())
+        groups = (replies.yes, replies.no, replies.lead_yes, replies.lead_no, replies.no_filler,
+                  replies.take_back, replies.negated, replies.ages, replies.not_sure, replies.hedges,
+                  replies.pointing, replies.qualifiers)
+        self.filler = frozenset(w for group in groups for phrase in _words(group) for w in phrase.split())
         self.emoji = {e: normalize({"yes": replies.lead_yes, "no": replies.lead_no,
                                     "not_sure": replies.not_sure}[a][0]) for e, a in _EMOJI.items()}
         units = "|".join(re.escape(u) for u in sorted(_words(replies.units), key=len, reverse=True))
@@ -176,9 +175,9 @@ class Readings:
         return any(r.corrects(text) for r in self._order(locale))
 
     def beside(self, text: str) -> tuple[list[str], list[str]]:
-        """A reply's own words, in any language (not its answer, doubt, pointing or qualifying words, nor the
-        commonest little words): all of them, and those before a word that starts saying when ("a bit when
-        I cough")."""
+        """A reply's own words, in any language (not its answer, doubt, pointing or qualifying words, nor
+        the commonest little words): all of them, and those before a word that starts saying when ("a bit
+        when I cough")."""
         words, readings = normalize(text).split(), self.by_locale.values()
         cut = next((i for i, w in enumerate(words) if any(w in r.conditions for r in readings)), len(words))
         own = [(i, w) for i, w in enumerate(words) if not any(w in r.filler for r in readings)
@@ -194,7 +193,8 @@ class Readings:
     def plain(self, text: str) -> bool:
         """Whether a reply starts or ends with a plain yes or no ("yes, a bit", "a little, no")."""
         words = normalize(text).split()
-        return bool(words) and any({words[0], words[-1]} & (r.lead_yes | r.lead_no) for r in self.by_locale.values())
+        ends = {words[0], words[-1]} if words else set()
+        return any(ends & (r.lead_yes | r.lead_no) for r in self.by_locale.values())
 
     def plain_yes(self, text: str, locale: str) -> bool:
         return any(r.plain_yes(text) for r in self._order(locale))

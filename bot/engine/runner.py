@@ -344,7 +344,7 @@ class Engine:
 
     def _named(self, p: Progress, text: str, mentions: Mentions) -> set[str]:
         """At a red-flag question listing signs, the flags of the bullets a typed sign names ("the numbness
-        one" at the saddle question is that bullet, not numbness in one leg): each bullet's own flags as read,
+        one" at the saddle question is that bullet, not numbness in one leg): each bullet's flags as read,
         else all the question screens. So the most urgent bullet named wins."""
         state = self._state(p) if p.active else None
         if not (mentions and state and state.screens and p.flow == self._screen):
@@ -360,20 +360,22 @@ class Engine:
     def _aside(self, state: State, text: str) -> bool:
         """A hedge in words about something else ("my knees crack a bit" to the saddle question) answers
         nothing: no plain yes or no, a word of its own outside a "when", and no word of the question, of the
-        signs it screens or of their topics. Said of the question's signs, or alone ("a bit"), it is not sure."""
+        signs it screens or of their topics. Said of the question's signs, or alone ("a bit"): not sure."""
         own, main = self.readings.beside(text)
         if not main or self.readings.plain(text) or self.recogniser is None:
             return False
         texts = [line for locale in self.flowset.texts for line in
                  _bullets(self.text(locale, state.say)) or [self.text(locale, state.say)]]
-        texts += [" ".join(r.topics.get(flag, ())) for r in self.flowset.replies.values() for flag in state.screens]
+        texts += [" ".join(r.topics.get(flag, ())) for r in self.flowset.replies.values()
+                  for flag in state.screens]
         return not self.recogniser.about(own, state.screens, texts)
 
     def _says_yes(self, p: Progress, text: str) -> bool:
         """Whether a typed message answers the red-flag question now asked with yes or not sure."""
         state = self._state(p) if p.active else None
-        return bool(state and state.screens and state.ask == "yes_no"
-                    and self.readings.yes_no(self.recogniser.remainder(text), p.locale) in ("yes", "not_sure"))
+        if not (state and state.screens and state.ask == "yes_no"):
+            return False
+        return self.readings.yes_no(self.recogniser.remainder(text), p.locale) in ("yes", "not_sure")
 
     def _at(self, where: str) -> State | None:
         """The state a "flow.state" name stands for, if the flows still have it."""

@@ -7,16 +7,18 @@ word ending in `*` matches as a prefix, `{n}` matches any number and `{name}` an
 vocabulary's word class `name` (such as {body} or {pain}). A misspelt word matches
 within a small edit distance (rapidfuzz), but only when it is not itself a common word of any
 language the vocabularies cover (wordfreq), so "fewer" never reads as "fever", "seeing" as "peeing",
-nor the German "wollen" as "swollen"; a short one ("pian", "fevr") by one edit after its first letter, and
-only when it is no word of any vocabulary either. A negation
+nor the German "wollen" as "swollen"; a short one ("pian", "fevr") only by one letter swapped,
+dropped or added after the first, and when it is no word of any vocabulary. A negation
 shortly before a match, with no contrast word between ("no fever but..."), makes it a denied
 mention: denied signs are re-checked rather than dropped. A negation is no denial when it names a lost
 ability ("no control of my bladder", "no longer able to", "...anymore"), and a denial taken back later
-in the message ("I don't have a fever, well actually I do") is a sign. A sign said of someone else ("my dad
-was treated for cancer", with no word for oneself between, and nothing sharing it such as "so did I") and
-one overlapping an everyday idiom ("on pins and needles waiting for my results", "12 cm") are not the
-person's. Every vocabulary reads every message; the words for negation, people and oneself are those of the
-language the message is written in, whichever vocabulary's phrase matched.
+in the message ("I don't have a fever, well actually I do") is a sign. A sign said of someone else
+("my dad was treated for cancer", with no word for oneself between, and nothing sharing it such as
+"so did I") and one overlapping an everyday idiom ("on pins and needles waiting for my results",
+"12 cm") are not the person's. Every vocabulary reads every message; the words for negation, people
+and oneself are those of the language the message is written in, whichever vocabulary matched.
+Beyond one message: `joined` reads a sign split across the last messages ("numb", then "both legs"),
+`named` the bullets of a question's list that a sign names, `about` whether words are a question's.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ from bot.flows.model import Vocabulary
 
 GAP = 2  # other words allowed between two words of a phrase
 NEGATION_REACH = 3  # words before a match that a negation reaches across
-OTHERS_REACH = 6  # words before a match that a word for someone else reaches across ("my dad was told he had")
+OTHERS_REACH = 6  # words before a match that a word for someone else reaches ("my dad was told he had")
 COMMON = 3.0  # zipf frequency from which a word is a real word, never a typo
 LONG = 5  # letters from which a misspelt word may be any word of the vocabulary within `_allowed` edits
 SHORT = 3  # from this to LONG letters, a word may be one of 4 or 5 letters with one letter swapped with the
@@ -48,6 +50,7 @@ _LANGUAGES = {"en": "english", "es": "spanish", "de": "german"}
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 _CLASS = re.compile(r"^\{([a-z_]+)\}$")
 _SENTENCE = re.compile(r"[.!?;:\n]+(?!\d)")
+SPACE = "..."  # in a phrase of `shared`: up to GAP words
 BOUNDARY = "|"  # between sentences: ends a negation's reach, and no phrase spans it
 IDIOM = "!"
 
@@ -95,7 +98,8 @@ class _Language:
         self.reversals = tuple(tuple(normalize(p).split()) for p in vocabulary.reversals if normalize(p))
         self.others = frozenset(normalize(w) for w in vocabulary.others)
         self.selves = frozenset(normalize(w) for w in vocabulary.selves)
-        self.shared = tuple(tuple(normalize(p).split()) for p in vocabulary.shared if normalize(p))
+        self.shared = tuple(tuple(w if w == SPACE else normalize(w) for w in p.split()
+                                  if w == SPACE or normalize(w)) for p in vocabulary.shared if normalize(p))
         self.places = vocabulary.places
         self._classes = {name: [self._compile(w) for w in words] for name, words in vocabulary.words.items()}
         pairs = [(flag, p) for flag, phrases in vocabulary.flags.items() for p in phrases]
@@ -125,10 +129,12 @@ class _Language:
         return frozenset().union(*(self.keys(t) for t in _tokens(text) if t != BOUNDARY))
 
     def _topic(self, flags: tuple[str, ...], texts: tuple[str, ...]) -> frozenset[str]:
-        """The keys of the words of `texts` and of the phrases of `flags`, with their word classes' words."""
+        """The keys of the words of `texts` and of the phrases of `flags`, their word classes spelt out."""
         words = [w for phrase in self.phrases if phrase.flag in flags for w in phrase.words]
-        words += [member for w in words if w.cls for form in self._classes.get(w.cls, ()) for member in form]
-        return frozenset(_key(w) for w in words if not w.cls and not w.number).union(*map(self._keys_of, texts))
+        words += [member for w in words if w.cls for form in self._classes.get(w.cls, ())
+                  for member in form]
+        keys = frozenset(_key(w) for w in words if not w.cls and not w.number)
+        return keys.union(*map(self._keys_of, texts))
 
     def place(self, token: str) -> bool:
         """Whether a word says where a sign is: a word of a `places` class."""
@@ -268,14 +274,15 @@ class Recogniser:
         tokens, join = before + _tokens(text), len(before)
         speaker = self._speaker(tokens)
         return frozenset(flag for flag, positions, denied in self._scan(tokens)
-                         if flag not in (IDIOM, UNSPECIFIC) and not denied and positions[0] < join <= positions[-1]
+                         if flag not in (IDIOM, UNSPECIFIC) and not denied
+                         and positions[0] < join <= positions[-1]
                          and max(i for i in positions if i < join) + 1 in ends
                          and not _denied(speaker, tokens, [i for i in positions if i >= join]))
 
     def named(self, text: str, bullets: list[str], own: Iterable[str] = ()) -> set[int]:
         """Which of `bullets` (the signs a question lists) a message names: those holding every word of the
         signs it mentions and its `own` other words, a word saying where as it is ("the numbness one" and
-        "only tingling" name "numbness, tingling or an odd feeling between your legs"; "numb leg" does not)."""
+        "only tingling" name "numbness, tingling or an odd feeling between your legs"; "numb leg" not)."""
         tokens = _tokens(text)
         signs = {tokens[i] for flag, positions, denied in self._scan(tokens) if flag != IDIOM and not denied
                  for i in positions}
@@ -289,10 +296,11 @@ class Recogniser:
         return {n for n, bullet in enumerate(bullets) if all(held(w, bullet) for w in signs | set(own))}
 
     def about(self, words: Iterable[str], flags: Iterable[str], texts: Iterable[str]) -> bool:
-        """Whether one of `words` is a word of `texts` or of the phrases of `flags` (their word classes spelt
-        out), in any language."""
+        """Whether one of `words` is a word of `texts` or of the phrases of `flags` (their word classes
+        spelt out), in any language."""
         flags, texts = tuple(sorted(flags)), tuple(texts)
-        return any(language.keys(w) & language.topic(flags, texts) for language in self._languages for w in words)
+        return any(language.keys(w) & language.topic(flags, texts)
+                   for language in self._languages for w in words)
 
     def _speaker(self, tokens: list[str]) -> _Language:
         """The language a message is written in: the one whose words are the most common in it. Its words
@@ -318,15 +326,16 @@ class Recogniser:
         yield from (m for m in found if m[0] == IDIOM or not idioms & set(m[1]))
 
     def _of_someone_else(self, speaker: _Language, tokens: list[str], positions: list[int]) -> bool:
-        """Said of someone else: a word for someone else (or its plural, "dads") shortly before the match with
-        no word for oneself between, or further back with none up to the match's end ("they think it's a
-        clot in my leg" is the person's); and no phrase in the sentence shares it ("so did I")."""
+        """Said of someone else: a word for someone else (or its plural, "dads") shortly before the match
+        with no word for oneself between, or further back with none up to the match's end ("they think it's
+        a clot in my leg" is the person's); and no phrase in the sentence shares it ("so did I")."""
         start, end = positions[0], positions[-1]
         at = _reached(tokens, start, speaker.others, speaker.selves, OTHERS_REACH, plural=True)
         if at is None or start - at > NEGATION_REACH and speaker.selves & set(tokens[start:end + 1]):
             return False
         sentence = _sentence(tokens, start)
-        return not any(_holds(sentence, phrase) for language in self._languages for phrase in language.shared)
+        return not any(_spaced(sentence, phrase)
+                       for language in self._languages for phrase in language.shared)
 
 
 def _tokens(text: str) -> list[str]:
@@ -384,6 +393,17 @@ def _sentence(tokens: list[str], at: int) -> list[str]:
     first = max((i for i in range(at) if tokens[i] == BOUNDARY), default=-1) + 1
     last = next((i for i in range(at, len(tokens)) if tokens[i] == BOUNDARY), len(tokens))
     return tokens[first:last]
+
+
+def _spaced(tokens: list[str], phrase: tuple[str, ...]) -> bool:
+    """Whether `phrase` occurs in `tokens`; its word SPACE stands for up to GAP words ("i ... too")."""
+    def rest(at: int, word: int) -> bool:
+        if word == len(phrase):
+            return True
+        if phrase[word] == SPACE:
+            return any(rest(i, word + 1) for i in range(at, min(at + GAP, len(tokens)) + 1))
+        return at < len(tokens) and tokens[at] == phrase[word] and rest(at + 1, word + 1)
+    return any(rest(i, 0) for i in range(len(tokens)))
 
 
 def _reached(tokens: list[str], start: int, words: frozenset[str], stops: frozenset[str],
