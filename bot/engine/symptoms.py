@@ -41,9 +41,10 @@ NEGATION_REACH = 3  # words before a match that a negation reaches across
 OTHERS_REACH = 6  # words before a match that a word for someone else reaches ("my dad was told he had")
 COMMON = 3.0  # zipf frequency from which a word is a real word, never a typo
 LONG = 5  # letters from which a misspelt word may be any word of the vocabulary within `_allowed` edits
-SHORT = 3  # from this to LONG letters, a word may be one of 4 or 5 letters with one letter swapped with the
-# next, dropped or added, after the first ("pian", "fevr", "numbb"): not replaced, which turns real words
-# into signs ("taut" is no "taub", "leek" no "leak")
+# From SHORT letters up to LONG, a word may be a slip of a 4- or 5-letter word: a letter swapped with the
+# next, dropped or added after the first ("pian", "fevr", "numbb"); never one replaced, which turns real
+# words into signs ("taut" is no "taub", "leek" no "leak").
+SHORT = 3
 FOREIGN = 1.0  # below this a word is no word of a language (unless a typo: then it is rare everywhere)
 UNSPECIFIC = "*"
 _LANGUAGES = {"en": "english", "es": "spanish", "de": "german"}
