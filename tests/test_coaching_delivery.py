@@ -383,7 +383,7 @@ async def test_another_symptom_mid_rescreen_restarts_it_without_nesting(coached)
     await enrol(coached)
     out = await coached.handle(ANN, Text("my calf is swollen"))
     out = await coached.handle(ANN, Press("no", questions(out)[-1].ref))
-    out = await coached.handle(ANN, Text("and now it's numb"))
+    out = await coached.handle(ANN, Text("and now my foot is numb"))
     assert questions(out)[-1].screens == ("bilateral_or_progressive_neuro",), "answered questions stand"
     person = await coached.store.find("simulator", "ann")
     assert [f[0] for f in person.progress.stack] == ["recheck"], "one re-screen, not one inside another"

@@ -442,3 +442,12 @@ def test_a_negative_age_limit_is_rejected(tmp_path):
     flow = folder / "redflags.yaml"
     flow.write_text(flow.read_text().replace("age_below: 16", "age_below: -3", 1))
     assert any("age_below" in p and "greater than or equal to 1" in p for p in problems_of(folder))
+
+
+def test_a_place_class_that_is_no_word_class_is_named_at_its_line(tmp_path):
+    folder = copy_flows(tmp_path)
+    vocabulary = folder / "symptoms" / "en.yaml"
+    text = vocabulary.read_text().replace("places: [body,", "places: [elbows, body,", 1)
+    vocabulary.write_text(text)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith("places:"))
+    assert any(p.startswith(f"{vocabulary}:{line}: 'elbows' is no word class") for p in problems_of(folder))

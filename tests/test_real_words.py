@@ -17,24 +17,25 @@ TURNS = 80  # questions a case may take before it counts as stuck
 
 
 def play(engine, at: str, said: list[str]) -> str | None:
-    """The outcome after tapping No up to `at`, typing `said` there, then tapping No to the end."""
+    """The outcome after tapping No up to `at`, typing `said` there, then tapping No to the end; an outcome
+    reached by an earlier message of `said` counts too (a later one may escalate it)."""
     progress, out = engine.handle(Progress(), Start("triage"))
     progress, out = engine.handle(progress, Press("agree", progress.ref))
-    typed = False
+    typed, earlier = False, []
     for _ in range(TURNS):
-        outcomes = [o.outcome for o in out if isinstance(o, Outcome)]
-        if outcomes:
-            return max(outcomes, key=URGENCY.index)
+        outcomes = earlier + [o.outcome for o in out if isinstance(o, Outcome)]
         question = next((o for o in reversed(out) if isinstance(o, Message)), None)
-        if question is None:
-            return None
+        if len(outcomes) > len(earlier) or question is None:
+            return max(outcomes, key=URGENCY.index) if outcomes else None
         if not question.buttons:  # a number typed (the knee-to-wall distance)
             progress, out = engine.handle(progress, Text("10"))
             continue
         if not typed and question.key == at:
             typed = True
-            for text in said:
+            for text in said[:-1]:
                 progress, out = engine.handle(progress, Text(text))
+                earlier += [o.outcome for o in out if isinstance(o, Outcome)]
+            progress, out = engine.handle(progress, Text(said[-1]))
             continue
         ids = [b.id for b in question.buttons]
         answer = "no" if "no" in ids else ids[0]

@@ -26,7 +26,8 @@ async def test_migrations_create_the_schema_and_are_idempotent(database_url):
     await first.close()
     again = await Store.open(database_url)
     try:
-        heads = await again.run(lambda c: c.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all())
+        heads = await again.run(
+            lambda c: c.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all())
         assert len(heads) == 1
         assert await count_rows(again) == {"people": 0, "triage_results": 0, "enrolments": 0}
     finally:

@@ -12,7 +12,8 @@ class Progress:
     `last_outcome` is the outcome of their last finished check; `noted` holds red flags they described
     in their own words (or by a late press) that the screen has still to apply; `known` the answers
     given to red-flag questions in this conversation ("flow.state": answer id); `asked` which red-flag
-    question each recent ref named, so that a late press on it can be applied.
+    question each recent ref named, so that a late press on it can be applied; `said` the person's last
+    typed messages in this conversation, read with the next one ("numb", then "both legs").
     """
 
     flow: str | None = None
@@ -27,6 +28,7 @@ class Progress:
     noted: list[str] = field(default_factory=list)
     known: dict[str, str] = field(default_factory=dict)
     asked: dict[str, str] = field(default_factory=dict)
+    said: list[str] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
@@ -40,7 +42,7 @@ class Progress:
     def copy(self) -> Progress:
         return Progress(self.flow, self.state, [list(f) for f in self.stack], dict(self.answers),
                         list(self.flags), self.outcome, self.step, self.locale, self.last_outcome,
-                        list(self.noted), dict(self.known), dict(self.asked))
+                        list(self.noted), dict(self.known), dict(self.asked), list(self.said))
 
     def fresh(self) -> Progress:
         """A new conversation: what outlives one (locale, refs, the last outcome, recent questions) kept."""
@@ -51,7 +53,7 @@ class Progress:
         return {"flow": self.flow, "state": self.state, "stack": self.stack, "answers": self.answers,
                 "flags": self.flags, "outcome": self.outcome, "step": self.step, "locale": self.locale,
                 "last_outcome": self.last_outcome, "noted": self.noted, "known": self.known,
-                "asked": self.asked}
+                "asked": self.asked, "said": self.said}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Progress:

@@ -9,12 +9,14 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from bot.engine.symptoms import zipf
 from bot.flows.model import Replies
 from bot.values import localised_zones, normalize, time_zone
 
 _CLOCK = re.compile(r"^(?:(\D*?)\s+)?(\d{1,2})(?::(\d{2}))?\s*(\D*)$")
 # Emoji read as answers, before normalising drops them.
 _REPEATED = re.compile(r"([a-z])\1+")
+LITTLE = 6.0  # zipf frequency from which a word is one of a language's commonest little words (my, in, the)
 _EMOJI = {"👍": "yes", "✅": "yes", "✔": "yes", "☑": "yes", "👌": "yes", "👎": "no", "❌": "no",
           "✖": "no", "🚫": "no", "🤷": "not_sure", "🤔": "not_sure"}
 
@@ -29,12 +31,18 @@ class Reading:
     def __init__(self, replies: Replies):
         self.locale = replies.locale
         self.yes, self.no, self.not_sure = _words(replies.yes), _words(replies.no), _words(replies.not_sure)
+        self.hedges = _words(replies.hedges)
         self.lead_yes, self.lead_no = _words(replies.lead_yes), _words(replies.lead_no)
         self.no_filler, self.take_back = _words(replies.no_filler), _words(replies.take_back)
         self.negated, self.ages = _words(replies.negated), _words(replies.ages)
         self.pointing, self.corrections = _words(replies.pointing), _words(replies.corrections)
         self.topics = {flag: _words(words) for flag, words in replies.topics.items()}
         self.first = _words(replies.first)
+        self.conditions = _words(replies.conditions)
+        groups = (replies.yes, replies.no, replies.lead_yes, replies.lead_no, replies.no_filler,
+                  replies.take_back, replies.negated, replies.ages, replies.not_sure, replies.hedges,
+                  replies.pointing, replies.qualifiers)
+        self.filler = frozenset(w for group in groups for phrase in _words(group) for w in phrase.split())
         self.emoji = {e: normalize({"yes": replies.lead_yes, "no": replies.lead_no,
                                     "not_sure": replies.not_sure}[a][0]) for e, a in _EMOJI.items()}
         units = "|".join(re.escape(u) for u in sorted(_words(replies.units), key=len, reverse=True))
@@ -64,7 +72,7 @@ class Reading:
 
     def _yes_no(self, words: str) -> str | None:
         padded = f" {words} "
-        if any(f" {p} " in padded for p in self.not_sure):
+        if any(f" {p} " in padded for p in self.not_sure | self.hedges):
             return "not_sure"
         if words in self.yes:
             return "yes"
@@ -165,6 +173,28 @@ class Readings:
 
     def corrects(self, text: str, locale: str) -> bool:
         return any(r.corrects(text) for r in self._order(locale))
+
+    def beside(self, text: str) -> tuple[list[str], list[str]]:
+        """A reply's own words, in any language (not its answer, doubt, pointing or qualifying words, nor
+        the commonest little words): all of them, and those before a word that starts saying when ("a bit
+        when I cough")."""
+        words, readings = normalize(text).split(), self.by_locale.values()
+        cut = next((i for i, w in enumerate(words) if any(w in r.conditions for r in readings)), len(words))
+        own = [(i, w) for i, w in enumerate(words) if not any(w in r.filler for r in readings)
+               and all(zipf(w, r.locale) < LITTLE for r in readings)]
+        return [w for _, w in own], [w for i, w in own if i < cut]
+
+    def hedged(self, text: str) -> bool:
+        """Whether a reply's only doubt is weak ("a bit", "sometimes"), in every language."""
+        padded, readings = f" {normalize(text)} ", self.by_locale.values()
+        return (not any(f" {p} " in padded for r in readings for p in r.not_sure)
+                and any(f" {p} " in padded for r in readings for p in r.hedges))
+
+    def plain(self, text: str) -> bool:
+        """Whether a reply starts or ends with a plain yes or no ("yes, a bit", "a little, no")."""
+        words = normalize(text).split()
+        ends = {words[0], words[-1]} if words else set()
+        return any(ends & (r.lead_yes | r.lead_no) for r in self.by_locale.values())
 
     def plain_yes(self, text: str, locale: str) -> bool:
         return any(r.plain_yes(text) for r in self._order(locale))

@@ -21,6 +21,8 @@ ADVANCE = "advance"
 RESUME = "resume"  # marks a stack frame left by an Interrupt: return there and ask again
 OTHERWISE = "otherwise"
 RECENT_QUESTIONS = 40  # red-flag questions remembered for late presses
+RECENT_MESSAGES = 2  # typed messages read with the next one, for a sign split across them
+BULLET = "•"  # starts a line of a question's text that lists one sign
 
 
 class _Cursor:
@@ -262,8 +264,12 @@ class Engine:
 
     def _typed(self, p: Progress, text: str, out: list[Output], seen: bool = True) -> None:
         mentions = self.mentions(text)
-        if mentions.positive:  # a sign described is never taken as an answer to another question
-            self._note(p, set(mentions.positive), out)
+        flags = set(mentions.positive) | self._joined(p, text, mentions) | self._named(p, text, mentions)
+        p.said = (p.said + [text])[-RECENT_MESSAGES:]
+        if flags:  # a sign described is never taken as an answer to another question
+            if not mentions.positive and self._says_yes(p, text):
+                flags |= set(self._state(p).screens)  # "yes, in both legs" after "numb": both count
+            self._note(p, flags, out)
             return
         read = self.readings
         corrected = self._corrected(p, text) if read.corrects(text, p.locale) else set()
@@ -287,6 +293,9 @@ class Engine:
             text = self.recogniser.remainder(text)
         if state.ask == "yes_no":
             found = read.yes_no(text, p.locale)
+            if found == "not_sure" and state.screens and not mentions and read.hedged(text) \
+                    and self._aside(state, text):
+                found = None  # asked again
             age = read.age(typed, p.locale) if state.age_below else None
             if age is not None:  # "no, I'm 15" to "are you under 16?" says yes
                 found = "yes" if age < state.age_below else "no"
@@ -327,6 +336,49 @@ class Engine:
         unit = f" {self.text(p.locale, state.unit)}" if state.unit else ""
         label = _choice_label(state, value, p.locale) if state.ask == "timezone" else f"{value}{unit}"
         self._answer(p, state, None, value, label, out)
+
+    def _joined(self, p: Progress, text: str, mentions: Mentions) -> set[str]:
+        """Signs that this message and the last ones say only together, more urgent than any found so far:
+        what was said before can only make things more urgent."""
+        if self.recogniser is None or not p.said:
+            return set()
+        floor = max(map(self._urgency, [*p.flags, *p.noted, *mentions.positive]), default=-1)
+        return {f for f in self.recogniser.joined(p.said, text) if self._urgency(f) > floor}
+
+    def _named(self, p: Progress, text: str, mentions: Mentions) -> set[str]:
+        """At a red-flag question listing signs, the flags of the bullets a typed sign names ("the numbness
+        one" at the saddle question is that bullet, not numbness in one leg): each bullet's flags as read,
+        else all the question screens. So the most urgent bullet named wins."""
+        state = self._state(p) if p.active else None
+        if not (mentions and state and state.screens and p.flow == self._screen):
+            return set()
+        own, _ = self.readings.beside(text)
+        flags: set[str] = set()
+        for locale in self.flowset.texts:
+            bullets = _bullets(self.text(locale, state.say))
+            for n in self.recogniser.named(text, bullets, own):
+                flags |= (self.mentions(bullets[n]).positive & set(state.screens)) or set(state.screens)
+        return flags
+
+    def _aside(self, state: State, text: str) -> bool:
+        """A hedge in words about something else ("my knees crack a bit" to the saddle question) answers
+        nothing: no plain yes or no, a word of its own outside a "when", and no word of the question, of the
+        signs it screens or of their topics. Said of the question's signs, or alone ("a bit"): not sure."""
+        own, main = self.readings.beside(text)
+        if not main or self.readings.plain(text) or self.recogniser is None:
+            return False
+        texts = [line for locale in self.flowset.texts for line in
+                 _bullets(self.text(locale, state.say)) or [self.text(locale, state.say)]]
+        texts += [" ".join(r.topics.get(flag, ())) for r in self.flowset.replies.values()
+                  for flag in state.screens]
+        return not self.recogniser.about(own, state.screens, texts)
+
+    def _says_yes(self, p: Progress, text: str) -> bool:
+        """Whether a typed message answers the red-flag question now asked with yes or not sure."""
+        state = self._state(p) if p.active else None
+        if not (state and state.screens and state.ask == "yes_no"):
+            return False
+        return self.readings.yes_no(self.recogniser.remainder(text), p.locale) in ("yes", "not_sure")
 
     def _at(self, where: str) -> State | None:
         """The state a "flow.state" name stands for, if the flows still have it."""
@@ -386,6 +438,11 @@ class Engine:
         if positive(state, option):
             reported = [f for f in state.screens if f in p.noted] or list(state.screens)
             p.flags += [f for f in reported if f not in p.flags]
+
+
+def _bullets(text: str) -> list[str]:
+    """The lines of a question's text that list one sign each."""
+    return [line for line in text.splitlines() if line.startswith(BULLET)]
 
 
 def _choice_label(state: State, value: str, locale: str) -> str:

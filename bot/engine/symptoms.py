@@ -7,13 +7,18 @@ word ending in `*` matches as a prefix, `{n}` matches any number and `{name}` an
 vocabulary's word class `name` (such as {body} or {pain}). A misspelt word matches
 within a small edit distance (rapidfuzz), but only when it is not itself a common word of any
 language the vocabularies cover (wordfreq), so "fewer" never reads as "fever", "seeing" as "peeing",
-nor the German "wollen" as "swollen". A negation
+nor the German "wollen" as "swollen"; a short one ("pian", "fevr") only by one letter swapped,
+dropped or added after the first, and when it is no word of any vocabulary. A negation
 shortly before a match, with no contrast word between ("no fever but..."), makes it a denied
 mention: denied signs are re-checked rather than dropped. A negation is no denial when it names a lost
 ability ("no control of my bladder", "no longer able to", "...anymore"), and a denial taken back later
-in the message ("I don't have a fever, well actually I do") is a sign. A sign said of someone else ("my dad
-had a heart attack", with no word for oneself between) and one overlapping an everyday idiom ("on
-pins and needles waiting for my results", "12 cm") are not the person's. Every vocabulary reads every message.
+in the message ("I don't have a fever, well actually I do") is a sign. A sign said of someone else
+("my dad was treated for cancer", with no word for oneself between, and nothing sharing it such as
+"so did I") and one overlapping an everyday idiom ("on pins and needles waiting for my results",
+"12 cm") are not the person's. Every vocabulary reads every message; the words for negation, people
+and oneself are those of the language the message is written in, whichever vocabulary matched.
+Beyond one message: `joined` reads a sign split across the last messages ("numb", then "both legs"),
+`named` the bullets of a question's list that a sign names, `about` whether words are a question's.
 """
 from __future__ import annotations
 
@@ -33,13 +38,20 @@ from bot.flows.model import Vocabulary
 
 GAP = 2  # other words allowed between two words of a phrase
 NEGATION_REACH = 3  # words before a match that a negation reaches across
+OTHERS_REACH = 6  # words before a match that a word for someone else reaches ("my dad was told he had")
 COMMON = 3.0  # zipf frequency from which a word is a real word, never a typo
+LONG = 5  # letters from which a misspelt word may be any word of the vocabulary within `_allowed` edits
+# From SHORT letters up to LONG, a word may be a slip of a 4- or 5-letter word: a letter swapped with the
+# next, dropped or added after the first ("pian", "fevr", "numbb"); never one replaced, which turns real
+# words into signs ("taut" is no "taub", "leek" no "leak").
+SHORT = 3
 FOREIGN = 1.0  # below this a word is no word of a language (unless a typo: then it is rare everywhere)
 UNSPECIFIC = "*"
 _LANGUAGES = {"en": "english", "es": "spanish", "de": "german"}
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 _CLASS = re.compile(r"^\{([a-z_]+)\}$")
 _SENTENCE = re.compile(r"[.!?;:\n]+(?!\d)")
+SPACE = "..."  # in a phrase of `shared`: up to GAP words
 BOUNDARY = "|"  # between sentences: ends a negation's reach, and no phrase spans it
 IDIOM = "!"
 
@@ -87,6 +99,9 @@ class _Language:
         self.reversals = tuple(tuple(normalize(p).split()) for p in vocabulary.reversals if normalize(p))
         self.others = frozenset(normalize(w) for w in vocabulary.others)
         self.selves = frozenset(normalize(w) for w in vocabulary.selves)
+        self.shared = tuple(tuple(w if w == SPACE else normalize(w) for w in p.split()
+                                  if w == SPACE or normalize(w)) for p in vocabulary.shared if normalize(p))
+        self.places = vocabulary.places
         self._classes = {name: [self._compile(w) for w in words] for name, words in vocabulary.words.items()}
         pairs = [(flag, p) for flag, phrases in vocabulary.flags.items() for p in phrases]
         pairs += [(UNSPECIFIC, p) for p in vocabulary.unspecific] + [(IDIOM, p) for p in vocabulary.idioms]
@@ -97,17 +112,47 @@ class _Language:
         self._stems = {w.stem for w in words if not w.prefix}
         self._texts = {w.text for w in words}
         self._prefixes = sorted({w.text for w in words if w.prefix})
-        self._long = sorted({w.text for w in words if not w.prefix and len(w.text) >= 5})
+        self._long = sorted({w.text for w in words if not w.prefix and len(w.text) >= LONG})
+        self._short = sorted({w.text for w in words if not w.prefix and SHORT < len(w.text) <= LONG})
+        self.known = frozenset(self._texts)  # every vocabulary's words, once the Recogniser has them all
         self.starting: dict[str, list[_Phrase]] = {}  # phrases by the key of their first word
         for phrase in self.phrases:
             self.starting.setdefault(_key(phrase.words[0]), []).append(phrase)
         self.matches = functools.lru_cache(maxsize=50_000)(self._matches)
+        self.keys_of = functools.lru_cache(maxsize=1_000)(self._keys_of)
+        self.topic = functools.lru_cache(maxsize=1_000)(self._topic)
+
+    def keys(self, word: str) -> frozenset[str]:
+        """A word's stem and the keys of the phrase words it matches, word classes aside."""
+        return _plain(self.matches(word)) | {self.stem(word)}
+
+    def _keys_of(self, text: str) -> frozenset[str]:
+        return frozenset().union(*(self.keys(t) for t in _tokens(text) if t != BOUNDARY))
+
+    def _topic(self, flags: tuple[str, ...], texts: tuple[str, ...]) -> frozenset[str]:
+        """The keys of the words of `texts` and of the phrases of `flags`, their word classes spelt out."""
+        words = [w for phrase in self.phrases if phrase.flag in flags for w in phrase.words]
+        words += [member for w in words if w.cls for form in self._classes.get(w.cls, ())
+                  for member in form]
+        keys = frozenset(_key(w) for w in words if not w.cls and not w.number)
+        return keys.union(*map(self._keys_of, texts))
+
+    def place(self, token: str) -> bool:
+        """Whether a word says where a sign is: a word of a `places` class."""
+        return any(f"{{{name}}}" in self.matches(token) for name in self.places)
 
     def _foreign(self, token: str) -> bool:
         """A common word of another language that is no word of this one ("sides" is not Spanish for
         "sida"): this language's stems and typos are not tried on it."""
         return len(self._common_in) > 1 and zipf(token, self.locale) < FOREIGN \
             and any(zipf(token, lang) >= COMMON for lang in self._common_in if lang != self.locale)
+
+    def _slips(self, token: str) -> list[str]:
+        """The 4- or 5-letter words of the vocabulary that `token` is with one letter swapped, dropped or
+        added after the first."""
+        near = extract(token, self._short, scorer=OSA.distance, score_cutoff=1, limit=None)
+        return [text for text, _, _ in near
+                if text[0] == token[0] and (len(text) != len(token) or sorted(text) == sorted(token))]
 
     def stem(self, word: str) -> str:
         return self._stemmer.stemWord(word)
@@ -123,11 +168,13 @@ class _Language:
                 continue
             text = normalize(raw.rstrip("*"))
             for part in text.split():
-                out.append(_Word(part, part if raw.endswith("*") else self.stem(part), prefix=raw.endswith("*")))
+                prefix = raw.endswith("*")
+                out.append(_Word(part, part if prefix else self.stem(part), prefix=prefix))
         return tuple(out)
 
-    def _matches(self, token: str) -> frozenset[str]:
-        """Keys of the phrase words `token` matches: stems, prefixes, and "#" for a number."""
+    def _matches(self, token: str, slips: bool = False) -> frozenset[str]:
+        """Keys of the phrase words `token` matches: stems, prefixes, and "#" for a number; with `slips`,
+        also the short words it may be a slip of (only in the language the message is written in)."""
         if token == BOUNDARY:
             return _END
         if _NUMBER.match(token):
@@ -136,18 +183,26 @@ class _Language:
             return frozenset()  # no stem or typo of this language's words, only the words themselves
         found = {s for s in (self.stem(token),) if s in self._stems}
         found |= {f"{p}*" for p in self._prefixes if token.startswith(p)}
-        if len(token) >= 5 and all(zipf(token, lang) < COMMON for lang in self._common_in):
+        typo = all(zipf(token, lang) < COMMON for lang in self._common_in)
+        if typo and len(token) >= LONG:
             for text, _, _ in extract(token, self._long, scorer=OSA.distance,
                                       score_cutoff=_allowed(token), limit=3):
                 found.add(self.stem(text))
-            found |= {f"{p}*" for p in self._prefixes if len(p) >= 5
+            found |= {f"{p}*" for p in self._prefixes if len(p) >= LONG
                       and OSA.distance(token[:len(p)], p) <= 1}
+        if slips and typo and SHORT <= len(token) <= LONG and token not in self.known:
+            found |= {self.stem(text) for text in self._slips(token)}
         found |= {f"{{{name}}}" for name, forms in self._classes.items()
                   if any(len(form) == 1 and _key(form[0]) in found for form in forms)}
         return frozenset(found)
 
 
 _END = frozenset({BOUNDARY})
+
+
+def _plain(keys: frozenset[str]) -> frozenset[str]:
+    """Keys of words themselves (stems and prefixes), not of word classes, numbers or boundaries."""
+    return frozenset(k for k in keys if not k.startswith("{") and k not in ("#", BOUNDARY))
 
 
 @functools.cache
@@ -191,6 +246,7 @@ class Recogniser:
                 borrowed = {w for other in foreign for w in getattr(other, name)
                             if zipf(w, language.locale) < COMMON}
                 setattr(language, name, getattr(language, name) | borrowed)
+            language.known = frozenset().union(*(other.known for other in self._languages))
 
     def read(self, text: str) -> Mentions:
         positive: set[str] = set()
@@ -208,21 +264,82 @@ class Recogniser:
         drop = {i for _, positions, _ in self._scan(tokens) for i in positions}
         return " ".join(t for i, t in enumerate(tokens) if i not in drop and t != BOUNDARY)
 
+    def joined(self, earlier: list[str], text: str) -> frozenset[str]:
+        """The flags of signs that the `earlier` messages and this one only say together ("numb", then
+        "both legs"): matches that run from the end of an earlier message into this one, not denied in it
+        ("I'm 30", then "10" cm, is no "I'm 10")."""
+        before: list[str] = []
+        ends = set()
+        for message in earlier:
+            before += _tokens(message)
+            ends.add(len(before))
+        tokens, join = before + _tokens(text), len(before)
+        speaker = self._speaker(tokens)
+        return frozenset(flag for flag, positions, denied in self._scan(tokens)
+                         if flag not in (IDIOM, UNSPECIFIC) and not denied
+                         and positions[0] < join <= positions[-1]
+                         and max(i for i in positions if i < join) + 1 in ends
+                         and not _denied(speaker, tokens, [i for i in positions if i >= join]))
+
+    def named(self, text: str, bullets: list[str], own: Iterable[str] = ()) -> set[int]:
+        """Which of `bullets` (the signs a question lists) a message names: those holding every word of the
+        signs it mentions and its `own` other words, a word saying where as it is ("the numbness one" and
+        "only tingling" name "numbness, tingling or an odd feeling between your legs"; "numb leg" not)."""
+        tokens = _tokens(text)
+        signs = {tokens[i] for flag, positions, denied in self._scan(tokens) if flag != IDIOM and not denied
+                 for i in positions}
+        if not signs:
+            return set()
+
+        def held(word: str, bullet: str) -> bool:
+            if any(language.place(word) for language in self._languages):
+                return word in _tokens(bullet)
+            return any(language.keys(word) & language.keys_of(bullet) for language in self._languages)
+        return {n for n, bullet in enumerate(bullets) if all(held(w, bullet) for w in signs | set(own))}
+
+    def about(self, words: Iterable[str], flags: Iterable[str], texts: Iterable[str]) -> bool:
+        """Whether one of `words` is a word of `texts` or of the phrases of `flags` (their word classes
+        spelt out), in any language."""
+        flags, texts = tuple(sorted(flags)), tuple(texts)
+        return any(language.keys(w) & language.topic(flags, texts)
+                   for language in self._languages for w in words)
+
+    def _speaker(self, tokens: list[str]) -> _Language:
+        """The language a message is written in: the one whose words are the most common in it. Its words
+        for negation, people and oneself read every vocabulary's matches ("cancer" is English and Spanish:
+        in "mi papá tuvo cáncer" the Spanish "papá" is someone else, in "I do not have cancer" the
+        English "not" denies it)."""
+        words = [t for t in tokens if t != BOUNDARY and not _NUMBER.match(t)]
+        return max(self._languages, key=lambda language: sum(zipf(t, language.locale) for t in words))
+
     def _scan(self, tokens: list[str]) -> Iterable[tuple[str, list[int], bool]]:
         """(flag, positions, denied) for every phrase match in the normalised `tokens`; an idiom of any
         language drops the matches it overlaps in every language."""
         found = []
+        speaker = self._speaker(tokens)
         for language in self._languages:
-            keys = [language.matches(t) for t in tokens]
+            keys = [language.matches(t, language is speaker) for t in tokens]
             for start, key in ((i, k) for i, ks in enumerate(keys) for k in ks):
                 for phrase in language.starting.get(key, ()):
                     if start + len(phrase.words) > len(keys):  # more words than the text has left
                         continue
                     positions = _positions(phrase, keys, start)
-                    if positions and not _of_someone_else(language, tokens, start):
-                        found.append((phrase.flag, positions, _denied(language, tokens, positions)))
+                    if positions and not self._of_someone_else(speaker, tokens, positions):
+                        found.append((phrase.flag, positions, _denied(speaker, tokens, positions)))
         idioms = set().union(*(p for flag, p, _ in found if flag == IDIOM))
         yield from (m for m in found if m[0] == IDIOM or not idioms & set(m[1]))
+
+    def _of_someone_else(self, speaker: _Language, tokens: list[str], positions: list[int]) -> bool:
+        """Said of someone else: a word for someone else (or its plural, "dads") shortly before the match
+        with no word for oneself between, or further back with none up to the match's end ("they think it's
+        a clot in my leg" is the person's); and no phrase in the sentence shares it ("so did I")."""
+        start, end = positions[0], positions[-1]
+        at = _reached(tokens, start, speaker.others, speaker.selves, OTHERS_REACH, plural=True)
+        if at is None or start - at > NEGATION_REACH and speaker.selves & set(tokens[start:end + 1]):
+            return False
+        sentence = _sentence(tokens, start)
+        return not any(_spaced(sentence, phrase)
+                       for language in self._languages for phrase in language.shared)
 
 
 def _tokens(text: str) -> list[str]:
@@ -236,7 +353,8 @@ def _tokens(text: str) -> list[str]:
 
 
 def _positions(phrase: _Phrase, keys: list[frozenset[str]], start: int) -> list[int]:
-    """Positions of a match of `phrase` starting at `start` (empty if none): each word within GAP of the last."""
+    """Positions of a match of `phrase` starting at `start` (empty if none): each word within GAP of
+    the last."""
     def search(word: int, at: int) -> list[int] | None:
         if word == len(phrase.words):
             return []
@@ -251,11 +369,6 @@ def _positions(phrase: _Phrase, keys: list[frozenset[str]], start: int) -> list[
         return None
     found = search(1, start + 1) if _key(phrase.words[0]) in keys[start] else None
     return [start] + found if found is not None else []
-
-
-def _of_someone_else(language: _Language, tokens: list[str], start: int) -> bool:
-    """A word for someone else within reach before `start`, with no word for oneself after it."""
-    return _reached(tokens, start, language.others, language.selves) is not None
 
 
 def _denied(language: _Language, tokens: list[str], positions: list[int]) -> bool:
@@ -280,12 +393,31 @@ def _holds(tokens: list[str], phrase: tuple[str, ...]) -> bool:
     return any(tuple(tokens[i:i + n]) == phrase for i in range(len(tokens) - n + 1))
 
 
-def _reached(tokens: list[str], start: int, words: frozenset[str], stops: frozenset[str]) -> int | None:
-    """Where one of `words` stands within NEGATION_REACH before `start`, with no stop word (or a
-    sentence boundary) between; None if none does."""
-    for at in range(start - 1, max(0, start - NEGATION_REACH) - 1, -1):
+def _sentence(tokens: list[str], at: int) -> list[str]:
+    """The tokens of the sentence that holds position `at`."""
+    first = max((i for i in range(at) if tokens[i] == BOUNDARY), default=-1) + 1
+    last = next((i for i in range(at, len(tokens)) if tokens[i] == BOUNDARY), len(tokens))
+    return tokens[first:last]
+
+
+def _spaced(tokens: list[str], phrase: tuple[str, ...]) -> bool:
+    """Whether `phrase` occurs in `tokens`; its word SPACE stands for up to GAP words ("i ... too")."""
+    def rest(at: int, word: int) -> bool:
+        if word == len(phrase):
+            return True
+        if phrase[word] == SPACE:
+            return any(rest(i, word + 1) for i in range(at, min(at + GAP, len(tokens)) + 1))
+        return at < len(tokens) and tokens[at] == phrase[word] and rest(at + 1, word + 1)
+    return any(rest(i, 0) for i in range(len(tokens)))
+
+
+def _reached(tokens: list[str], start: int, words: frozenset[str], stops: frozenset[str],
+             reach: int = NEGATION_REACH, plural: bool = False) -> int | None:
+    """Where one of `words` (or, with `plural`, one of them with an "s" added) stands within `reach`
+    before `start`, with no stop word (or a sentence boundary) between; None if none does."""
+    for at in range(start - 1, max(0, start - reach) - 1, -1):
         if tokens[at] in stops or tokens[at] == BOUNDARY:
             return None
-        if tokens[at] in words:
+        if tokens[at] in words or plural and tokens[at].endswith("s") and tokens[at][:-1] in words:
             return at
     return None

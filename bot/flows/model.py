@@ -153,6 +153,12 @@ class Vocabulary(_Model):
                                                     "person's")
     selves: tuple[str, ...] = Field((), description="Words for oneself (I, my, me) that end the reach of "
                                                     "`others`")
+    shared: tuple[str, ...] = Field((), description="Phrases that give a sign said of someone else to "
+                                                    "oneself too, anywhere in its sentence; '...' "
+                                                    "stands for up to 2 words (I ... too, so did I)")
+    places: tuple[str, ...] = Field((), description="Word classes that say where a sign is (body, "
+                                                    "saddle): at a question listing signs, such a word "
+                                                    "names a bullet only as it is written there")
     idioms: tuple[str, ...] = Field((), description="Everyday phrases that contain a sign's words but mean "
                                                     "something else (pins and needles waiting, cancer "
                                                     "research)")
@@ -170,6 +176,9 @@ class Replies(_Model):
     yes: tuple[str, ...] = Field(min_length=1, description="Whole replies that mean yes")
     no: tuple[str, ...] = Field(min_length=1, description="Whole replies that mean a clear no")
     not_sure: tuple[str, ...] = Field(min_length=1, description="Doubt anywhere in a reply: not sure (a yes)")
+    hedges: tuple[str, ...] = Field((), description="Weak doubt (a bit, sometimes): not sure when said "
+                                                    "alone or of what the question asks, no answer when "
+                                                    "said of something else only")
     lead_yes: tuple[str, ...] = Field(min_length=1, description="First words of a yes")
     lead_no: tuple[str, ...] = Field(min_length=1, description="First words of a no")
     no_filler: tuple[str, ...] = Field((), description="Words that may follow a leading no, still a plain no")
@@ -177,6 +186,10 @@ class Replies(_Model):
     negated: tuple[str, ...] = Field((), description="Words that keep a take-back word a no (have not)")
     ages: tuple[str, ...] = Field((), description="Words of a stated age (years, old), no answer either way")
     pointing: tuple[str, ...] = Field((), description="Pointing at a sign of a list question: a yes")
+    qualifiers: tuple[str, ...] = Field((), description="Words that only qualify an answer (just, tiny, at "
+                                                        "night): a hedge with no other word is not sure")
+    conditions: tuple[str, ...] = Field((), description="Words that start saying when an answer holds "
+                                                        "(when, if): 'a bit when I cough' is not sure")
     corrections: tuple[str, ...] = Field((), description="Taking back an earlier answer")
     topics: dict[str, tuple[str, ...]] = Field({}, description="Red-flag id -> words that name its "
                                                                "question in a correction (yes to the bladder "

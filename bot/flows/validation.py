@@ -262,7 +262,8 @@ def _reachable(flow: Flow, start: list[str]) -> set[str]:
 
 
 def _check_vocabularies(flowset: FlowSet) -> list[SourceError]:
-    """Symptom vocabularies name known flags, give every flag words, and have no empty phrase."""
+    """Symptom vocabularies name known flags and word classes, give every flag words, and have no empty
+    phrase."""
     problems: list[SourceError] = []
     for locale, vocabulary in flowset.vocabularies.items():
         source = flowset.vocabulary_sources[locale]
@@ -273,6 +274,9 @@ def _check_vocabularies(flowset: FlowSet) -> list[SourceError]:
             for i, phrase in enumerate(phrases):
                 if not values.normalize(phrase.replace("*", "").replace("{n}", "1")):
                     problems.append(source.error(("flags", flag, i), f"phrase {phrase!r} has no words"))
+        for i, name in enumerate(vocabulary.places):
+            if name not in vocabulary.words:
+                problems.append(source.error(("places", i), f"{name!r} is no word class of `words`"))
         missing = [f for f in flowset.clinical.flag_ids if not vocabulary.flags.get(f)]
         if missing:
             problems.append(source.error(("flags",), f"no words for red flags: {', '.join(missing)}"))
