@@ -10,8 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.storage import bulk
+from bot.storage.tables import Time, deliveries, enrolments, insert_new, measurements, outbox, people
 from bot.storage.tables import aware as _aware
-from bot.storage.tables import deliveries, enrolments, insert_new, measurements, outbox, people
 from bot.turn import Enrolment, Planner
 
 
@@ -79,20 +80,12 @@ def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str, plan
     who = [people.c.channel == channel, people.c.stopped.is_(None)]
     if external_id is not None:
         who.append(people.c.external_id == external_id)
-    return _claim_scheduled(conn, now, limit, who, plan)
+    return _claim_scheduled(conn, now, limit, channel, who, plan)
 
 
-def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list, plan: Planner) -> list[Due]:
-    query = (sa.select(enrolments.c.person_id, enrolments.c.next_day, enrolments.c.next_due,
-                       enrolments.c.delivery_time, enrolments.c.time_zone, enrolments.c.profile,
-                       enrolments.c.rescreened_at, enrolments.c.carry, people.c.channel,
-                       people.c.external_id, _LOCALE)
-             .join(people, people.c.id == enrolments.c.person_id)
-             .where(enrolments.c.status == "active", enrolments.c.next_due <= now, *who)
-             .order_by(enrolments.c.next_due).limit(limit))
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=enrolments, skip_locked=True)
-    rows = conn.execute(query).all()
+def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, channel: str, who: list,
+                     plan: Planner) -> list[Due]:
+    rows = conn.execute(_due(conn.dialect.name, who).limit(limit), {"b_now": now}).all()
     skipped, sending, advanced, claims = [], [], [], {}
     for row in rows:  # the plan decides; the writes below go in three batched statements
         step = plan(row.next_day, _aware(row.next_due), row.delivery_time, row.time_zone, now,
@@ -101,35 +94,47 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, who: list, 
         if step.send is not None:
             day, local, due = step.send
             sending.append(_delivery_row(row.person_id, day, local, due, "queued", now))
-            claims[row.person_id] = Due(0, row.person_id, row.channel, row.external_id, day, local,
+            claims[row.person_id] = Due(0, row.person_id, channel, row.external_id, day, local,
                                         row.profile or {}, row.rescreened_at is not None, row.time_zone,
                                         row.locale, step.decision)
-        advanced.append({"b_pid": row.person_id, "b_day": step.next_day, "b_due": step.next_due,
-                         "b_carry": row.carry if step.carry is None else step.carry})
+        advanced.append({"person_id": row.person_id, "next_day": step.next_day, "next_due": step.next_due,
+                         "carry": row.carry if step.carry is None else step.carry})
     if skipped:
-        conn.execute(_insert_deliveries(conn.dialect.name), skipped)
+        conn.execute(insert_new(conn.dialect.name, deliveries, "person_id", "day"), skipped)
     claimed = []
     if sending:  # a day that already has a row was claimed by another process: it is not ours
-        for delivery_id, person_id in conn.execute(_insert_deliveries(conn.dialect.name, returning=True), sending):
+        inserted = bulk.insert(conn, deliveries, sending, ("person_id",), skip_existing=("person_id", "day"))
+        for delivery_id, person_id in inserted:
             claims[person_id].delivery_id = delivery_id
             claimed.append(claims[person_id])
     if advanced:
-        conn.execute(_ADVANCE, advanced)
+        bulk.update(conn, enrolments, "person_id", advanced)
     return claimed
 
 
 _LOCALE = people.c.progress["locale"].as_string().label("locale")  # not the whole conversation's progress
-_ADVANCE = enrolments.update().where(enrolments.c.person_id == sa.bindparam("b_pid")).values(
-    next_day=sa.bindparam("b_day"), next_due=sa.bindparam("b_due"), carry=sa.bindparam("b_carry"))
+_DUE_COLUMNS = (enrolments.c.person_id, enrolments.c.next_day, enrolments.c.next_due,
+                enrolments.c.delivery_time, enrolments.c.time_zone, enrolments.c.profile,
+                enrolments.c.rescreened_at, enrolments.c.carry)
+
+
+def _due(dialect: str, who: list) -> sa.Select:
+    """Active enrolments due by `b_now`, of people that `who` selects, with their person's external id and
+    language, soonest first; on PostgreSQL locked (skipping rows another process holds)."""
+    due = (enrolments.c.status == "active", enrolments.c.next_due <= sa.bindparam("b_now", type_=Time))
+    if dialect != "postgresql":
+        return (sa.select(*_DUE_COLUMNS, people.c.external_id, _LOCALE)
+                .join_from(enrolments, people, people.c.id == enrolments.c.person_id)
+                .where(*due, *who).order_by(enrolments.c.next_due))
+    # The person looked up for each due enrolment (LATERAL): in a join, PostgreSQL hashes every person.
+    person = (sa.select(people.c.external_id, _LOCALE).where(people.c.id == enrolments.c.person_id, *who)
+              .limit(1).lateral("person"))
+    return (sa.select(*_DUE_COLUMNS, person.c.external_id, person.c.locale)
+            .join_from(enrolments, person, sa.true()).where(*due).order_by(enrolments.c.next_due)
+            .with_for_update(of=enrolments, skip_locked=True))
 
 
 def _delivery_row(person_id: int, day: int, local: date, due: datetime, status: str,
                   claimed_at: datetime | None) -> dict[str, Any]:
     return {"person_id": person_id, "day": day, "local_date": local, "due_at": due, "status": status,
             "claimed_at": claimed_at}
-
-
-def _insert_deliveries(dialect: str, returning: bool = False):
-    """INSERT of delivery rows, skipping days that already have one (another process claimed them)."""
-    statement = insert_new(dialect, deliveries, "person_id", "day")
-    return statement.returning(deliveries.c.id, deliveries.c.person_id) if returning else statement

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.storage import bulk
 from bot.storage.tables import aware, deliveries, outbox, people
 
 PENDING, SENT, FAILED, BLOCKED, EXPIRED = "pending", "sent", "failed", "blocked", "expired"
@@ -95,15 +96,9 @@ def write_many(
         }
         for external_id, d in drafts
     ]
-    # One multi-row INSERT numbers its rows in the order given (SQLite's rowid, PostgreSQL's sequence), so
-    # the ids sorted are the drafts' in order: cheaper than RETURNING in parameter order, which SQLite
-    # can only do one row at a time.
-    ids = sorted(conn.execute(_INSERT, values).scalars().all())
+    ids = [row.id for row in bulk.insert(conn, outbox, values)]
     return [Row(row_id, channel, external_id, d.kind, d.body, d.blob, d.delivery_id, d.expires_at)
             for row_id, (external_id, d) in zip(ids, drafts, strict=True)]
-
-
-_INSERT = outbox.insert().returning(outbox.c.id)
 
 
 def claim(
