@@ -214,9 +214,11 @@ def reset(dense_rows: dict[int, dict]):
               for pid, row in dense_rows.items()]
     stmt = enrolments.update().where(enrolments.c.person_id == sa.bindparam("b_id")).values(
         next_day=sa.bindparam("b_day"), next_due=sa.bindparam("b_due"), carry=sa.bindparam("b_carry"))
+    claimed = deliveries.delete().where(deliveries.c.person_id == sa.bindparam("b_id"),
+                                        deliveries.c.day >= sa.bindparam("b_day"))  # by the unique index
 
     def work(conn: sa.Connection) -> None:
-        conn.execute(deliveries.delete().where(deliveries.c.status == "queued"))
+        conn.execute(claimed, [{"b_id": p["b_id"], "b_day": p["b_day"]} for p in params])
         conn.execute(outbox.delete())
         conn.execute(stmt, params)
     return work

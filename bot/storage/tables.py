@@ -69,7 +69,6 @@ deliveries = sa.Table(
     sa.Column("sent_at", Time, nullable=True),
     sa.Column("checkin", sa.String(16), nullable=True),
     sa.UniqueConstraint("person_id", "day", name="uq_deliveries_person_day"),
-    sa.Index("ix_deliveries_status", "status", "claimed_at"),
 )
 
 measurements = sa.Table(
