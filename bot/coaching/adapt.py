@@ -73,7 +73,8 @@ def plan_day(plan: Plan, carry: Carry, day: int) -> tuple[Decision, Carry]:
         raise ValueError(f"day must be 1 or more, not {day}")
     checkins = dict(carry.sent)
     week, variant, rise = carry.week, carry.variant, carry.rise
-    decision = Decision(day, week)
+    nudge = _nudged(plan, checkins, day)
+    missed = ("missed",) if nudge else ()
     for t in range(min(carry.day, day - 1) + 1, min(day, DAYS) + 1):
         easier = _easier(plan, carry, checkins, t)
         if t > 1 and (t - 1) % DAYS_PER_WEEK == 0 and not easier:
@@ -83,16 +84,16 @@ def plan_day(plan: Plan, carry: Carry, day: int) -> tuple[Decision, Carry]:
             chosen = answer == "too_easy" and not easier
         offer = not easier and not chosen and _harder_offered(plan, carry, checkins, t)
         today = "easier" if easier else "harder" if chosen else "standard"
-        reasons = (*easier, *(("chose_harder",) if chosen else ()), *(("all_done",) if offer else ()))
-        decision = Decision(t, week, today, today != variant and today != "standard",
-                            "pain_rise" in easier and not rise, False, offer, _checkins(plan, today, offer),
-                            reasons)
+        if t == day:  # the days decided on the way only move the week, variant and rise on
+            reasons = (*easier, *(("chose_harder",) if chosen else ()), *(("all_done",) if offer else ()),
+                       *missed)
+            decision = Decision(t, week, today, today != variant and today != "standard",
+                                "pain_rise" in easier and not rise, nudge, offer,
+                                _checkins(plan, today, offer), reasons)
         variant, rise = today, "pain_rise" in easier
     if day > DAYS:
-        decision = Decision(day, WEEKS + 1 + (day - DAYS - 1) // DAYS_PER_WEEK,
-                            checkins=plan.adapt.checkins.standard)
-    if _nudged(plan, checkins, day):
-        decision = dataclasses.replace(decision, nudge=True, reasons=(*decision.reasons, "missed"))
+        decision = Decision(day, WEEKS + 1 + (day - DAYS - 1) // DAYS_PER_WEEK, nudge=nudge,
+                            checkins=plan.adapt.checkins.standard, reasons=missed)
     return decision, Carry(max(carry.day, day), week, variant, rise, carry.baseline, carry.pain, carry.sent)
 
 
@@ -154,8 +155,8 @@ def _nudged(plan: Plan, checkins: dict[int, str | None], day: int) -> bool:
     """The last `missed_days` days were sent and not checked in, and the day before them was not missed
     (so a run of missed days is nudged once)."""
     n = plan.adapt.nudge.missed_days
-    missed = [d in checkins and checkins[d] is None for d in range(day - n - 1, day)]
-    return day - n >= 1 and all(missed[1:]) and not missed[0]
+    return (day - n >= 1 and all(checkins.get(d, "") is None for d in range(day - n, day))
+            and checkins.get(day - n - 1, "") is not None)
 
 
 def _checkins(plan: Plan, variant: str, offer: bool) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ PLAN_DAYS = 42  # six weeks; afterwards one maintenance message a week
 _zone = functools.lru_cache(maxsize=1024)(ZoneInfo)
 
 
+@functools.lru_cache(maxsize=4096)  # a batch of due days asks for the same few (date, time, zone)
 def due_at(local_date: date, at: str, zone: str) -> datetime:
     """The UTC instant of `at` (HH:MM) on `local_date` in `zone`.
 
