@@ -62,7 +62,7 @@ class Carry:
         if not data:
             return cls()
         return cls(data["day"], data["week"], data["variant"], data["rise"], data["baseline"], data["pain"],
-                   tuple((d, c) for d, c in data["sent"]))
+                   tuple(map(tuple, data["sent"])))
 
 
 def plan_day(plan: Plan, carry: Carry, day: int) -> tuple[Decision, Carry]:

@@ -39,8 +39,9 @@ def update(conn: sa.Connection, table: sa.Table, key: str, rows: list[dict[str, 
 
 
 def _arrays(table: sa.Table, columns: tuple[str, ...]):
-    """unnest of one array parameter per column, as a derived table with the columns' names."""
-    params = [sa.bindparam(f"b_{c}", type_=postgresql.ARRAY(table.c[c].type)) for c in columns]
+    """unnest of one array parameter per column, as a derived table with the columns' names (one dimension:
+    a JSON value that is a list is an element, not a row of them)."""
+    params = [sa.bindparam(f"b_{c}", type_=postgresql.ARRAY(table.c[c].type, dimensions=1)) for c in columns]
     return sa.func.unnest(*params).table_valued(*columns).render_derived()
 
 

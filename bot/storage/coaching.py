@@ -87,18 +87,18 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, channel: st
                      plan: Planner) -> list[Due]:
     rows = conn.execute(_due(conn.dialect.name, who).limit(limit), {"b_now": now}).all()
     skipped, sending, advanced, claims = [], [], [], {}
-    for row in rows:  # the plan decides; the writes below go in three batched statements
-        step = plan(row.next_day, _aware(row.next_due), row.delivery_time, row.time_zone, now,
-                    row.carry or {})
-        skipped += [_delivery_row(row.person_id, day, local, due, "skipped", None) for day, local, due in step.skipped]
+    # the plan decides; the writes below go in three batched statements
+    for person_id, next_day, next_due, at, zone, profile, rescreened_at, carry, external_id, locale in rows:
+        step = plan(next_day, _aware(next_due), at, zone, now, carry or {})
+        for day, local, due in step.skipped:
+            skipped.append(_delivery_row(person_id, day, local, due, "skipped", None))
         if step.send is not None:
             day, local, due = step.send
-            sending.append(_delivery_row(row.person_id, day, local, due, "queued", now))
-            claims[row.person_id] = Due(0, row.person_id, channel, row.external_id, day, local,
-                                        row.profile or {}, row.rescreened_at is not None, row.time_zone,
-                                        row.locale, step.decision)
-        advanced.append({"person_id": row.person_id, "next_day": step.next_day, "next_due": step.next_due,
-                         "carry": row.carry if step.carry is None else step.carry})
+            sending.append(_delivery_row(person_id, day, local, due, "queued", now))
+            claims[person_id] = Due(0, person_id, channel, external_id, day, local, profile or {},
+                                    rescreened_at is not None, zone, locale, step.decision)
+        advanced.append({"person_id": person_id, "next_day": step.next_day, "next_due": step.next_due,
+                         "carry": carry if step.carry is None else step.carry})
     if skipped:
         conn.execute(insert_new(conn.dialect.name, deliveries, "person_id", "day"), skipped)
     claimed = []
@@ -113,6 +113,7 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, channel: st
 
 
 _LOCALE = people.c.progress["locale"].as_string().label("locale")  # not the whole conversation's progress
+# What _claim_scheduled unpacks from each due row, before the person's external id and language.
 _DUE_COLUMNS = (enrolments.c.person_id, enrolments.c.next_day, enrolments.c.next_due,
                 enrolments.c.delivery_time, enrolments.c.time_zone, enrolments.c.profile,
                 enrolments.c.rescreened_at, enrolments.c.carry)
