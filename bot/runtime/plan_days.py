@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from bot.coaching.coach import Coach
 from bot.coaching.schedule import due_at
+from bot.engine import Message
 from bot.runtime import rows
 from bot.storage import coaching as records
 from bot.storage import outbox
@@ -28,11 +29,14 @@ def queue_due(
     """Claim up to `limit` plan days due by `now`, as the adaptive plan decides them, and write their
     messages (the day's, then a nudge if any), leased to `owner`, in one statement."""
     drafts: list[tuple[str, outbox.Draft]] = []
+    made: dict[int, tuple[Message, outbox.Draft]] = {}  # by the message's id (kept alive here): days share them
     for due in records.claim_due(conn, now, limit, channel, coach.planner, external_id):
         expires = due_at(due.local_date + timedelta(days=1), "00:00", due.zone)
         messages = coach.day_messages(due.day, due.profile, due.locale or "en", due.rescreened, due.decision)
         for n, message in enumerate(messages):
-            draft = rows.draft_of(message)
+            if id(message) not in made:
+                made[id(message)] = message, rows.draft_of(message)
+            draft = made[id(message)][1]
             drafts.append((due.external_id, outbox.Draft(
                 draft.kind,
                 draft.body | {"day": due.day} if n == 0 else draft.body,
