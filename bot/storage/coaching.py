@@ -77,25 +77,17 @@ def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str, plan
     """Claim up to `limit` enrolments due by `now` on `channel`, each exactly once, even with several processes,
     and record what `plan` makes of each: skipped days, and the day to send as queued (the outbox row that
     sends it marks it sent)."""
-    who = [people.c.channel == channel, people.c.stopped.is_(None)]
-    if external_id is not None:
-        who.append(people.c.external_id == external_id)
-    return _claim_scheduled(conn, now, limit, channel, who, plan)
-
-
-def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, channel: str, who: list,
-                     plan: Planner) -> list[Due]:
-    rows = conn.execute(_due(conn.dialect.name, who).limit(limit), {"b_now": now}).all()
+    rows = conn.execute(_due(conn.dialect.name, channel, external_id).limit(limit), {"b_now": now}).all()
     skipped, sending, advanced, claims = [], [], [], {}
     # the plan decides; the writes below go in three batched statements
-    for person_id, next_day, next_due, at, zone, profile, rescreened_at, carry, external_id, locale in rows:
+    for person_id, next_day, next_due, at, zone, profile, rescreened_at, carry, external, locale in rows:
         step = plan(next_day, _aware(next_due), at, zone, now, carry or {})
         for day, local, due in step.skipped:
             skipped.append(_delivery_row(person_id, day, local, due, "skipped", None))
         if step.send is not None:
             day, local, due = step.send
             sending.append(_delivery_row(person_id, day, local, due, "queued", now))
-            claims[person_id] = Due(0, person_id, channel, external_id, day, local, profile or {},
+            claims[person_id] = Due(0, person_id, channel, external, day, local, profile or {},
                                     rescreened_at is not None, zone, locale, step.decision)
         advanced.append({"person_id": person_id, "next_day": step.next_day, "next_due": step.next_due,
                          "carry": carry if step.carry is None else step.carry})
@@ -113,26 +105,31 @@ def _claim_scheduled(conn: sa.Connection, now: datetime, limit: int, channel: st
 
 
 _LOCALE = people.c.progress["locale"].as_string().label("locale")  # not the whole conversation's progress
-# What _claim_scheduled unpacks from each due row, before the person's external id and language.
+# What claim_due unpacks from each due row, before the person's external id and language.
 _DUE_COLUMNS = (enrolments.c.person_id, enrolments.c.next_day, enrolments.c.next_due,
                 enrolments.c.delivery_time, enrolments.c.time_zone, enrolments.c.profile,
                 enrolments.c.rescreened_at, enrolments.c.carry)
 
 
-def _due(dialect: str, who: list) -> sa.Select:
-    """Active enrolments due by `b_now`, of people that `who` selects, with their person's external id and
-    language, soonest first; on PostgreSQL locked (skipping rows another process holds)."""
+def _due(dialect: str, channel: str, external_id: str | None) -> sa.Select:
+    """Active enrolments due by `b_now` of people on `channel` not stopped (or of one of them), with the
+    person's external id and language, soonest first; on PostgreSQL locked (skipping rows another process
+    holds)."""
     due = (enrolments.c.status == "active", enrolments.c.next_due <= sa.bindparam("b_now", type_=Time))
-    if dialect != "postgresql":
-        return (sa.select(*_DUE_COLUMNS, people.c.external_id, _LOCALE)
-                .join_from(enrolments, people, people.c.id == enrolments.c.person_id)
-                .where(*due, *who).order_by(enrolments.c.next_due))
-    # The person looked up for each due enrolment (LATERAL): in a join, PostgreSQL hashes every person.
-    person = (sa.select(people.c.external_id, _LOCALE).where(people.c.id == enrolments.c.person_id, *who)
-              .limit(1).lateral("person"))
-    return (sa.select(*_DUE_COLUMNS, person.c.external_id, person.c.locale)
-            .join_from(enrolments, person, sa.true()).where(*due).order_by(enrolments.c.next_due)
-            .with_for_update(of=enrolments, skip_locked=True))
+    who = [people.c.channel == channel, people.c.stopped.is_(None)]
+    if external_id is not None:
+        who.append(people.c.external_id == external_id)
+    if dialect == "postgresql" and external_id is None:
+        # The person of each due enrolment, looked up (LATERAL): in a join, PostgreSQL hashes every person.
+        person = (sa.select(people.c.external_id, _LOCALE).where(people.c.id == enrolments.c.person_id, *who)
+                  .limit(1).lateral("person"))
+        query = (sa.select(*_DUE_COLUMNS, person.c.external_id, person.c.locale)
+                 .join_from(enrolments, person, sa.true()).where(*due))
+    else:
+        query = (sa.select(*_DUE_COLUMNS, people.c.external_id, _LOCALE)
+                 .join_from(enrolments, people, people.c.id == enrolments.c.person_id).where(*due, *who))
+    query = query.order_by(enrolments.c.next_due)
+    return query.with_for_update(of=enrolments, skip_locked=True) if dialect == "postgresql" else query
 
 
 def _delivery_row(person_id: int, day: int, local: date, due: datetime, status: str,
