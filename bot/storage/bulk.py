@@ -8,6 +8,7 @@ only one transaction writes at a time (BEGIN IMMEDIATE).
 from __future__ import annotations
 
 import functools
+import operator
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +22,8 @@ def insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], als
     columns, returning = tuple(rows[0]), ("id", *also)
     if conn.dialect.name == "postgresql":  # the ids of one statement rise in the order of its rows
         arrays = {f"b_{c}": [row[c] for row in rows] for c in columns}
-        return sorted(conn.execute(_unnest_insert(table, columns, returning, skip_existing), arrays).all())
+        inserted = conn.execute(_unnest_insert(table, columns, returning, skip_existing), arrays).all()
+        return sorted(inserted, key=operator.itemgetter(0))
     before = conn.execute(_last_id(table)).scalar() or 0
     conn.execute(_sqlite_insert(table, skip_existing), rows)
     return conn.execute(_inserted(table, returning), {"b_before": before}).all()
