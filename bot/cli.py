@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import asyncio
 import dataclasses
 import json
@@ -214,6 +215,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     logs.configure(settings.log_level, secrets=settings.secrets)
     backline = await open_backline(settings)
+    gc.freeze()  # flows, vocabularies and plan live as long as the process: no collection walks them again
     try:
         await run(settings, backline, args.webhook_url, args.port, args.listen)
     finally:
