@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import asyncio
 import dataclasses
+import gc
 import json
 import logging
 import sys
