@@ -297,12 +297,19 @@ class Recogniser:
             return any(language.keys(word) & language.keys_of(bullet) for language in self._languages)
         return {n for n, bullet in enumerate(bullets) if all(held(w, bullet) for w in signs | set(own))}
 
-    def about(self, words: Iterable[str], flags: Iterable[str], texts: Iterable[str]) -> bool:
+    def about(self, words: Iterable[str], flags: Iterable[str], texts: Iterable[str],
+              placed: bool = False) -> bool:
         """Whether one of `words` is a word of `texts` or of the phrases of `flags` (their word classes
-        spelt out), in any language."""
+        spelt out), in any language; when `placed`, a word saying where only as written in `texts` ("leg"
+        is not about "between your legs")."""
         flags, texts = tuple(sorted(flags)), tuple(texts)
-        return any(language.keys(w) & language.topic(flags, texts)
-                   for language in self._languages for w in words)
+        written = {t for text in texts for t in _tokens(text)}
+
+        def said(word: str) -> bool:
+            if placed and any(language.place(word) for language in self._languages):
+                return word in written
+            return any(language.keys(word) & language.topic(flags, texts) for language in self._languages)
+        return any(map(said, words))
 
     def _speaker(self, tokens: list[str]) -> _Language:
         """The language a message is written in: the one whose words are the most common in it. Its words
