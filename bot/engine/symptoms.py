@@ -15,7 +15,7 @@ ability ("no control of my bladder", "no longer able to", "...anymore"), and a d
 in the message ("I don't have a fever, well actually I do") is a sign. A sign said of someone else
 ("my dad was treated for cancer", with no word for oneself between, and nothing sharing it such as
 "so did I") and one overlapping an everyday idiom ("on pins and needles waiting for my results",
-"12 cm") are not the person's. Every vocabulary reads every message; the words for negation, people
+"12 cm") are not the person's, unless the sign holds the whole idiom ("my foot keeps falling asleep"). Every vocabulary reads every message; the words for negation, people
 and oneself are those of the language the message is written in, whichever vocabulary matched.
 Beyond one message: `joined` reads a sign split across the last messages ("numb", then "both legs"),
 `named` the bullets of a question's list that a sign names, `about` whether words are a question's.
@@ -333,8 +333,9 @@ class Recogniser:
                     positions = _positions(phrase, keys, start)
                     if positions and not self._of_someone_else(speaker, tokens, positions):
                         found.append((phrase.flag, positions, _denied(speaker, tokens, positions)))
-        idioms = set().union(*(p for flag, p, _ in found if flag == IDIOM))
-        yield from (m for m in found if m[0] == IDIOM or not idioms & set(m[1]))
+        idioms = [set(p) for flag, p, _ in found if flag == IDIOM]
+        yield from (m for m in found if m[0] == IDIOM  # a sign holding a whole idiom and more words is kept
+                    or all(not idiom & set(m[1]) or idiom < set(m[1]) for idiom in idioms))
 
     def _of_someone_else(self, speaker: _Language, tokens: list[str], positions: list[int]) -> bool:
         """Said of someone else: a word for someone else (or its plural, "dads") shortly before the match
