@@ -88,8 +88,10 @@ class Reading:
         if first in self.lead_yes:
             return "not_sure" if self.lead_no & set(rest) or self.negated & set(rest) else "yes"
         if first in self.lead_no:
-            kept = [w for i, w in enumerate(rest) if not (w in self.take_back and rest[i + 1:i + 2] and
-                                                           rest[i + 1] in self.negated)]
+            before = [first] + rest  # the word before each of `rest`
+            kept = [w for i, w in enumerate(rest) if w not in self.take_back
+                    or not (rest[i + 1:i + 2] and rest[i + 1] in self.negated  # "have not"
+                            or before[i] not in self.filler)]  # "calves are just tight": not the person's
             kept = [w for i, w in enumerate(kept)
                     if not (w in self.negated and i and kept[i - 1] in self.take_back)]
             if self.take_back & set(kept) or self.lead_yes & set(kept):

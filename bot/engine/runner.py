@@ -374,12 +374,14 @@ class Engine:
 
     def _topics(self, state: State) -> list[str]:
         """The words naming a red-flag question's flags, in every language (flows/replies `topics`)."""
-        return [" ".join(r.topics.get(flag, ())) for r in self.flowset.replies.values() for flag in state.screens]
+        return [" ".join(r.topics.get(flag, ())) for r in self.flowset.replies.values()
+                for flag in state.screens]
 
     def _texts(self, state: State) -> list[str]:
         """The words of a red-flag question: its signs in every language, and the topics of its flags."""
-        return [line for locale in self.flowset.texts for line in
-                _bullets(self.text(locale, state.say)) or [self.text(locale, state.say)]] + self._topics(state)
+        texts = [line for locale in self.flowset.texts for line in
+                 _bullets(self.text(locale, state.say)) or [self.text(locale, state.say)]]
+        return texts + self._topics(state)
 
     def _aside(self, state: State, text: str) -> bool:
         """A hedge in words about something else ("my knees crack a bit" to the saddle question) answers

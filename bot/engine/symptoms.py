@@ -15,7 +15,8 @@ ability ("no control of my bladder", "no longer able to", "...anymore"), and a d
 in the message ("I don't have a fever, well actually I do") is a sign. A sign said of someone else
 ("my dad was treated for cancer", with no word for oneself between, and nothing sharing it such as
 "so did I") and one overlapping an everyday idiom ("on pins and needles waiting for my results",
-"12 cm") are not the person's, unless the sign holds the whole idiom ("my foot keeps falling asleep"). Every vocabulary reads every message; the words for negation, people
+"12 cm") are not the person's, unless the sign holds the whole idiom ("my foot keeps falling asleep").
+Every vocabulary reads every message; the words for negation, people
 and oneself are those of the language the message is written in, whichever vocabulary matched.
 Beyond one message: `joined` reads a sign split across the last messages ("numb", then "both legs"),
 `named` the bullets of a question's list that a sign names, `about` whether words are a question's.
@@ -259,9 +260,10 @@ class Recogniser:
         return Mentions(frozenset(positive - {UNSPECIFIC}), frozenset(negated - {UNSPECIFIC}), unspecific)
 
     def remainder(self, text: str) -> str:
-        """The normalised message without the words of any sign it mentions, to read the rest as an answer."""
+        """The normalised message without the words of any sign it mentions, and those between them ("nope,
+        breathing is fine" is a "nope"), to read the rest as an answer."""
         tokens = _tokens(text)
-        drop = {i for _, positions, _ in self._scan(tokens) for i in positions}
+        drop = {i for _, positions, _ in self._scan(tokens) for i in range(positions[0], positions[-1] + 1)}
         return " ".join(t for i, t in enumerate(tokens) if i not in drop and t != BOUNDARY)
 
     def joined(self, earlier: list[str], text: str) -> frozenset[str]:
