@@ -9,6 +9,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from rapidfuzz.distance import OSA
+
 from bot.engine.symptoms import zipf
 from bot.flows.model import Replies
 from bot.values import localised_zones, normalize, time_zone
@@ -66,6 +68,8 @@ class Reading:
         found = self._yes_no(words)
         if found is None and _REPEATED.search(words):  # "yesss", "nooo"
             found = self._yes_no(_REPEATED.sub(r"\1", words))
+        if found is None and self._slip_of_yes(words):  # "yse", "ye": doubt, which counts as yes
+            found = "not_sure"
         if found == "no" and text.rstrip().endswith("?"):
             return "not_sure"  # "no?" asks rather than answers
         return found
@@ -84,8 +88,10 @@ class Reading:
         if first in self.lead_yes:
             return "not_sure" if self.lead_no & set(rest) or self.negated & set(rest) else "yes"
         if first in self.lead_no:
-            kept = [w for i, w in enumerate(rest) if not (w in self.take_back and rest[i + 1:i + 2] and
-                                                           rest[i + 1] in self.negated)]
+            before = [first] + rest  # the word before each of `rest`
+            kept = [w for i, w in enumerate(rest) if w not in self.take_back
+                    or not (rest[i + 1:i + 2] and rest[i + 1] in self.negated  # "have not"
+                            or before[i] not in self.filler)]  # "calves are just tight": not the person's
             kept = [w for i, w in enumerate(kept)
                     if not (w in self.negated and i and kept[i - 1] in self.take_back)]
             if self.take_back & set(kept) or self.lead_yes & set(kept):
@@ -93,6 +99,15 @@ class Reading:
             if all(w in self.no_filler or w.isdigit() or w in self.ages for w in kept):
                 return "no"  # "no, I'm 41" states a fact; a number alone takes nothing back
         return None
+
+    def _slip_of_yes(self, word: str) -> bool:
+        """Whether a one-word reply is a word of yes with one letter swapped with the next, dropped or added
+        after the first ("yse", "ye", "yesa"), and no word of no."""
+        if " " in word or word in self.no | self.lead_no:
+            return False
+        return any(len(yes) > 2 and yes[0] == word[0] and OSA.distance(word, yes) == 1
+                   and (len(yes) != len(word) or sorted(yes) == sorted(word))
+                   for yes in self.yes | self.lead_yes if " " not in yes)
 
     def plain_yes(self, text: str) -> bool:
         """Whether the whole reply is a plain yes ("yes", "yes I have"), with nothing qualifying it."""

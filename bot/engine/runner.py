@@ -265,6 +265,7 @@ class Engine:
     def _typed(self, p: Progress, text: str, out: list[Output], seen: bool = True) -> None:
         mentions = self.mentions(text)
         flags = set(mentions.positive) | self._joined(p, text, mentions) | self._named(p, text, mentions)
+        flags |= self._topical(p, text, mentions)
         p.said = (p.said + [text])[-RECENT_MESSAGES:]
         if flags:  # a sign described is never taken as an answer to another question
             if not mentions.positive and self._says_yes(p, text):
@@ -360,6 +361,28 @@ class Engine:
                 flags |= (self.mentions(bullets[n]).positive & set(state.screens)) or set(state.screens)
         return flags
 
+    def _topical(self, p: Progress, text: str, mentions: Mentions) -> set[str]:
+        """At a red-flag question, a sign less urgent than the question's said with other words of the
+        question is read as the question's ("stream is way weaker than normal" at the bladder question is
+        no leg weakness): the most urgent reading consistent with the question wins."""
+        state = self._state(p) if p.active else None
+        if not (mentions.positive and state and state.screens and p.flow == self._screen) \
+                or max(map(self._urgency, mentions.positive)) >= max(map(self._urgency, state.screens)):
+            return set()
+        own, _ = self.readings.beside(self.recogniser.remainder(text))
+        return set(state.screens) if self.recogniser.about(own, (), self._topics(state), True) else set()
+
+    def _topics(self, state: State) -> list[str]:
+        """The words naming a red-flag question's flags, in every language (flows/replies `topics`)."""
+        return [" ".join(r.topics.get(flag, ())) for r in self.flowset.replies.values()
+                for flag in state.screens]
+
+    def _texts(self, state: State) -> list[str]:
+        """The words of a red-flag question: its signs in every language, and the topics of its flags."""
+        texts = [line for locale in self.flowset.texts for line in
+                 _bullets(self.text(locale, state.say)) or [self.text(locale, state.say)]]
+        return texts + self._topics(state)
+
     def _aside(self, state: State, text: str) -> bool:
         """A hedge in words about something else ("my knees crack a bit" to the saddle question) answers
         nothing: no plain yes or no, a word of its own outside a "when", and no word of the question, of the
@@ -367,11 +390,7 @@ class Engine:
         own, main = self.readings.beside(text)
         if not main or self.readings.plain(text) or self.recogniser is None:
             return False
-        texts = [line for locale in self.flowset.texts for line in
-                 _bullets(self.text(locale, state.say)) or [self.text(locale, state.say)]]
-        texts += [" ".join(r.topics.get(flag, ())) for r in self.flowset.replies.values()
-                  for flag in state.screens]
-        return not self.recogniser.about(own, state.screens, texts)
+        return not self.recogniser.about(own, state.screens, self._texts(state))
 
     def _says_yes(self, p: Progress, text: str) -> bool:
         """Whether a typed message answers the red-flag question now asked with yes or not sure."""

@@ -15,7 +15,8 @@ ability ("no control of my bladder", "no longer able to", "...anymore"), and a d
 in the message ("I don't have a fever, well actually I do") is a sign. A sign said of someone else
 ("my dad was treated for cancer", with no word for oneself between, and nothing sharing it such as
 "so did I") and one overlapping an everyday idiom ("on pins and needles waiting for my results",
-"12 cm") are not the person's. Every vocabulary reads every message; the words for negation, people
+"12 cm") are not the person's, unless the sign holds the whole idiom ("my foot keeps falling asleep").
+Every vocabulary reads every message; the words for negation, people
 and oneself are those of the language the message is written in, whichever vocabulary matched.
 Beyond one message: `joined` reads a sign split across the last messages ("numb", then "both legs"),
 `named` the bullets of a question's list that a sign names, `about` whether words are a question's.
@@ -259,9 +260,10 @@ class Recogniser:
         return Mentions(frozenset(positive - {UNSPECIFIC}), frozenset(negated - {UNSPECIFIC}), unspecific)
 
     def remainder(self, text: str) -> str:
-        """The normalised message without the words of any sign it mentions, to read the rest as an answer."""
+        """The normalised message without the words of any sign it mentions, and those between them ("nope,
+        breathing is fine" is a "nope"), to read the rest as an answer."""
         tokens = _tokens(text)
-        drop = {i for _, positions, _ in self._scan(tokens) for i in positions}
+        drop = {i for _, positions, _ in self._scan(tokens) for i in range(positions[0], positions[-1] + 1)}
         return " ".join(t for i, t in enumerate(tokens) if i not in drop and t != BOUNDARY)
 
     def joined(self, earlier: list[str], text: str) -> frozenset[str]:
@@ -297,12 +299,19 @@ class Recogniser:
             return any(language.keys(word) & language.keys_of(bullet) for language in self._languages)
         return {n for n, bullet in enumerate(bullets) if all(held(w, bullet) for w in signs | set(own))}
 
-    def about(self, words: Iterable[str], flags: Iterable[str], texts: Iterable[str]) -> bool:
+    def about(self, words: Iterable[str], flags: Iterable[str], texts: Iterable[str],
+              placed: bool = False) -> bool:
         """Whether one of `words` is a word of `texts` or of the phrases of `flags` (their word classes
-        spelt out), in any language."""
+        spelt out), in any language; when `placed`, a word saying where only as written in `texts` ("leg"
+        is not about "between your legs")."""
         flags, texts = tuple(sorted(flags)), tuple(texts)
-        return any(language.keys(w) & language.topic(flags, texts)
-                   for language in self._languages for w in words)
+        written = {t for text in texts for t in _tokens(text)}
+
+        def said(word: str) -> bool:
+            if placed and any(language.place(word) for language in self._languages):
+                return word in written
+            return any(language.keys(word) & language.topic(flags, texts) for language in self._languages)
+        return any(map(said, words))
 
     def _speaker(self, tokens: list[str]) -> _Language:
         """The language a message is written in: the one whose words are the most common in it. Its words
@@ -326,8 +335,9 @@ class Recogniser:
                     positions = _positions(phrase, keys, start)
                     if positions and not self._of_someone_else(speaker, tokens, positions):
                         found.append((phrase.flag, positions, _denied(speaker, tokens, positions)))
-        idioms = set().union(*(p for flag, p, _ in found if flag == IDIOM))
-        yield from (m for m in found if m[0] == IDIOM or not idioms & set(m[1]))
+        idioms = [set(p) for flag, p, _ in found if flag == IDIOM]
+        yield from (m for m in found if m[0] == IDIOM  # a sign holding a whole idiom and more words is kept
+                    or all(not idiom & set(m[1]) or idiom < set(m[1]) for idiom in idioms))
 
     def _of_someone_else(self, speaker: _Language, tokens: list[str], positions: list[int]) -> bool:
         """Said of someone else: a word for someone else (or its plural, "dads") shortly before the match
