@@ -123,7 +123,7 @@ asyncio.run(_main(sys.argv[1], datetime.fromisoformat(sys.argv[2]), sys.argv[4])
 '''
 
 
-# -- the data ------------------------------------------------------------------------------------------------
+# -- the data ----------------------------------------------------------------------------------------------
 
 def schedule(zone: str, instant: datetime) -> tuple[str, datetime]:
     """The delivery time (HH:MM in `zone`) that falls at `instant`, and next_due as due_at computes it."""
@@ -224,7 +224,7 @@ def reset(dense_rows: dict[int, dict]):
     return work
 
 
-# -- 4. due selection ------------------------------------------------------------------------------------------
+# -- 4. due selection --------------------------------------------------------------------------------------
 
 def queue(coach: Coach, now: datetime):
     def work(conn: sa.Connection) -> tuple[float, float, int]:
@@ -297,7 +297,7 @@ async def postgres_claims(url: str, tables, coach, now, dense_rows, runs: int) -
         await admin.close()
 
 
-# -- 2 and 3. cold start and memory --------------------------------------------------------------------------
+# -- 2 and 3. cold start and memory ------------------------------------------------------------------------
 
 def cold_start(url: str, now: datetime, runs: int) -> list[tuple[float, dict]]:
     results = []
@@ -317,7 +317,7 @@ def cold_start(url: str, now: datetime, runs: int) -> list[tuple[float, dict]]:
     return results
 
 
-# -- 5. send rate ----------------------------------------------------------------------------------------------
+# -- 5. send rate ------------------------------------------------------------------------------------------
 
 async def send_rate(folder: Path, count: int, idle: int = 60) -> dict:
     """`count` people due this minute and `idle` due in an hour, who must get nothing."""
@@ -373,13 +373,13 @@ async def send_rate(folder: Path, count: int, idle: int = 60) -> dict:
                 "first_send": min(ok) - start if ok else None, "span": max(ok) - min(ok) if ok else None,
                 "delivered": len(ok), "attempts": len(sends), "too_many": server.too_many_requests,
                 "exactly_one": sum(1 for n in per_person if n == 1), "none": per_person.count(0),
-                "more": sum(1 for n in per_person if n > 1), "not_due": not_due, "idle": idle, "statuses": statuses, "my_call": mine,
-                "peak_1s": peak}
+                "more": sum(1 for n in per_person if n > 1), "not_due": not_due, "idle": idle,
+                "statuses": statuses, "my_call": mine, "peak_1s": peak}
     finally:
         await server.stop()
 
 
-# -- main ------------------------------------------------------------------------------------------------------
+# -- main --------------------------------------------------------------------------------------------------
 
 def ms(values: list[float]) -> str:
     return f"median {statistics.median(values):.1f} ms (min {min(values):.1f}, max {max(values):.1f})"
@@ -405,7 +405,8 @@ async def main_async(args: argparse.Namespace) -> None:
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
         print(f"set-up: {args.people:,} people + enrolments ({len(dense_rows):,} due at {first_due:%H:%M} "
               f"UTC, {len(ZONES)} zones), {len(tables['deliveries']):,} past deliveries, "
-              f"{len(tables['scores']):,} scores in {time.perf_counter() - start:.1f} s (rows {built:.1f} s), "
+              f"{len(tables['scores']):,} scores in {time.perf_counter() - start:.1f} s "
+              f"(rows {built:.1f} s), "
               f"database {size:.0f} MiB")
 
         # 4. plan days into the outbox, SQLite
@@ -454,13 +455,15 @@ async def main_async(args: argparse.Namespace) -> None:
         send = await send_rate(folder, args.send)
         rate = send["delivered"] / send["seconds"]
         steady = (send["delivered"] - 1) / send["span"] if send["span"] else 0.0
-        print(f"send rate: {send['delivered']}/{send['count']} delivered in {send['seconds']:.1f} s from bot start "
+        print(f"send rate: {send['delivered']}/{send['count']} delivered in {send['seconds']:.1f} s "
+              f"from bot start "
               f"= {rate:.1f} msg/s ({rate / RATE_CAP:.0%} of {RATE_CAP:.0f}/s); first send after "
               f"{send['first_send']:.2f} s, first to last {send['span']:.1f} s = {steady:.1f} msg/s; "
               f"busiest 1 s window {send['peak_1s']}; sendMessage attempts {send['attempts']}, "
               f"429s {send['too_many']}")
         print(f"  exactly one message: {send['exactly_one']}/{send['count']} (none {send['none']}, more "
-              f"{send['more']}); people not yet due who got one: {send['not_due']}/{send['idle']}; deliveries rows {send['statuses']}; the explicit deliver_due() sent "
+              f"{send['more']}); people not yet due who got one: {send['not_due']}/{send['idle']}; "
+              f"deliveries rows {send['statuses']}; the explicit deliver_due() sent "
               f"{send['my_call']}")
         good = send["exactly_one"] == send["count"] and send["not_due"] == 0
         results["send rate vs 30/s cap"] = (f"{rate:.1f}/s = {rate / RATE_CAP:.0%}", ">= 95 %",

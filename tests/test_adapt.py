@@ -25,7 +25,8 @@ class Person:
 
     @staticmethod
     def clock(day: int) -> datetime:
-        return datetime.combine(START + timedelta(days=day - 1), datetime.min.time(), timezone.utc) + timedelta(hours=8)
+        midnight = datetime.combine(START + timedelta(days=day - 1), datetime.min.time(), timezone.utc)
+        return midnight + timedelta(hours=8)
 
     def history(self) -> History:
         return History(START, dict(self.checkins), tuple(self.readings))
@@ -45,7 +46,8 @@ def test_a_steady_plan_moves_on_week_by_week_with_the_usual_buttons():
         person.live(day, "skipped" if day % 2 else "done", pain=5 if day % 7 == 0 else None)
     weeks = [person.decisions[d].week for d in (1, 7, 8, 15, 22, 29, 36, 42)]
     assert weeks == [1, 1, 2, 3, 4, 5, 6, 6]
-    assert all(d.variant == "standard" and not d.screen_first and not d.nudge for d in person.decisions.values())
+    assert all(d.variant == "standard" and not d.screen_first and not d.nudge
+               for d in person.decisions.values())
     assert person.decisions[10].checkins == ("done", "skipped", "worse", "symptom")
 
 
@@ -123,7 +125,8 @@ def test_easier_overrides_a_chosen_harder_variant():
 
 def test_three_missed_days_in_a_row_nudge_once():
     person = Person()
-    for day, checkin in zip(range(1, 12), ["done", None, None, None, None, None, "done", None, None, None, None]):
+    checkins = ["done", None, None, None, None, None, "done", None, None, None, None]
+    for day, checkin in zip(range(1, 12), checkins):
         person.live(day, checkin)
     nudged = [d for d, decision in person.decisions.items() if decision.nudge]
     assert nudged == [5, 11]  # after days 2-4 and after days 8-10; not again on day 6

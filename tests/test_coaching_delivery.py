@@ -125,12 +125,14 @@ async def table(store, t):
 
 async def test_enrolment_confirms_the_first_date_and_time(coached, store):
     out = await enrol(coached)
-    assert out[-1].text.startswith("You're all set. Your first routine arrives on Tuesday 24 November at 08:00")
+    assert out[-1].text.startswith(
+        "You're all set. Your first routine arrives on Tuesday 24 November at 08:00")
     (row,) = await table(store, enrolments)
     assert (row["status"], row["delivery_time"], row["time_zone"], row["next_day"]) == \
         ("active", "08:00", "Europe/Berlin", 1)
     assert row["profile"]["wall_test"] == "cannot" and row["profile"]["knee_to_wall_cm"] == 6
-    assert [m["cm"] for m in await table(store, measurements)] == [6.0], "the baseline is the first measurement"
+    assert [m["cm"] for m in await table(store, measurements)] == [6.0], \
+        "the baseline is the first measurement"
 
 
 async def test_each_day_is_delivered_once_at_local_time(coached, store, clock):
@@ -168,7 +170,8 @@ async def test_restart_between_due_and_sent_sends_once_the_same_day(coached, sto
 async def test_missed_while_down_same_day_sends_late_day_after_skips(coached, store, clock):
     await enrol(coached, at="08:00", zone="Europe/Berlin")
     outbox, delivery = Outbox(), Delivery(coached, "simulator")
-    await delivery.run_due(datetime(2026, 11, 24, 20, 0, tzinfo=UTC), outbox)  # down from 08:00 to 21:00 local
+    # the bot was down from 08:00 to 21:00 local
+    await delivery.run_due(datetime(2026, 11, 24, 20, 0, tzinfo=UTC), outbox)
     assert outbox.sent == [("ann", 1)]
     await delivery.run_due(datetime(2026, 11, 27, 10, 0, tzinfo=UTC), outbox)  # down for two whole days
     assert outbox.sent == [("ann", 1), ("ann", 4)]
@@ -338,7 +341,8 @@ async def test_plan_and_progress(coached, store, clock):
 
 
 async def test_a_failed_wall_test_gets_ankle_work(coached, coach):
-    easy = coach.day_message(1, {"wall_test": "easy", "knee_to_wall_cm": 14}).text  # day 1: not a mobility day
+    # day 1: not a mobility day
+    easy = coach.day_message(1, {"wall_test": "easy", "knee_to_wall_cm": 14}).text
     hard = coach.day_message(1, {"wall_test": "cannot", "knee_to_wall_cm": 3}).text
     assert easy != hard and len(hard) > len(easy)
 
@@ -353,7 +357,8 @@ def test_everyday_ways_of_describing_red_flag_symptoms_rerun_the_screen(engine, 
     from bot.engine import Progress
     progress, out = engine.handle(Progress(), Text(typed))
     assert engine.mentions(typed), typed
-    assert any(isinstance(o, Outcome) for o in out) or (progress.flow, progress.state) == ("redflags", "cauda")
+    assert any(isinstance(o, Outcome) for o in out) \
+        or (progress.flow, progress.state) == ("redflags", "cauda")
 
 
 @pytest.mark.parametrize("typed", ["No, but I've just started getting chest pain", "yes, and now chest pain"])
@@ -375,7 +380,8 @@ async def test_a_less_urgent_sign_typed_early_still_asks_the_more_urgent_questio
     while questions(out) and questions(out)[-1].screens:
         asked += questions(out)[-1].screens
         out = await coached.handle(ANN, Press("no", questions(out)[-1].ref))
-    assert "dvt_signs" in asked and "neuro_one_leg" not in asked, "emergency and urgent rows asked; one leg: told"
+    assert "dvt_signs" in asked and "neuro_one_leg" not in asked, \
+        "emergency and urgent rows asked; one leg: told"
     assert [o for o in out if isinstance(o, Outcome)] == [Outcome("professional", ("neuro_one_leg",))]
 
 

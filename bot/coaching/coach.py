@@ -65,7 +65,8 @@ class Coach:
                     decision: Decision | None) -> Message:
         if day > self.plan.rescreen_after and not rescreened:
             button = Button(RESCREEN, self.text("plan.rescreen_start", locale))
-            return Message(self.text("plan.rescreen", locale), (button,), ref=f"{DAY_REF}{day}", key="plan.rescreen")
+            return Message(self.text("plan.rescreen", locale), (button,), ref=f"{DAY_REF}{day}",
+                           key="plan.rescreen")
         decision = decision or Decision(day, 0, checkins=self.plan.adapt.checkins.standard)
         buttons = tuple(Button(c, self.text(f"checkin.{c}", locale)) for c in decision.checkins)
         today = day_plan(self.plan, day, profile, locale, decision.variant, decision.week or None,
@@ -125,7 +126,8 @@ class Coach:
                 self._save(turn, status="paused")
             return progress, [self.say("coaching.paused", locale)]
         if enrolment.status == "paused":  # resume
-            local, due = first_due(turn.now, enrolment.delivery_time, enrolment.time_zone, turn.last_delivered_at)
+            local, due = first_due(turn.now, enrolment.delivery_time, enrolment.time_zone,
+                                   turn.last_delivered_at)
             self._save(turn, status="active", next_due=due)
             return progress, [Message(self._when("coaching.resumed", locale, local, enrolment.delivery_time,
                                                  enrolment.time_zone), key="coaching.resumed")]
@@ -140,8 +142,8 @@ class Coach:
     def _today(self, turn: Turn, enrolment: Enrolment) -> int:
         """Today's plan day: the one sent today, else the next one due."""
         last = turn.last_delivered_at
-        served_today = last is not None and local_date(last, enrolment.time_zone) == local_date(turn.now,
-                                                                                                 enrolment.time_zone)
+        zone = enrolment.time_zone
+        served_today = last is not None and local_date(last, zone) == local_date(turn.now, zone)
         return max(1, enrolment.next_day - 1 if served_today else enrolment.next_day)
 
     def _progress(self, turn: Turn, enrolment: Enrolment | None, locale: str) -> list[Output]:
@@ -186,7 +188,8 @@ class Coach:
             return progress, out + more
         out.append(self.say(f"checkin.thanks_{press.answer}", progress.locale))
         if day_plan(self.plan, int(day), {}).measure:
-            progress, more = self.engine.handle(progress, Interrupt("weekly", activity_answers(turn.activities)))
+            weekly = Interrupt("weekly", activity_answers(turn.activities))
+            progress, more = self.engine.handle(progress, weekly)
             out += more
         return progress, out
 
@@ -231,7 +234,8 @@ class Coach:
             held = {"hold_plan": ("active", "checking"), "resume_plan": ("checking", "active")}[action.name]
             if status == held[0]:
                 review = action.name == "resume_plan" and self.reviewing(turn) and turn.record is not None
-                after_plan = action.name == "resume_plan" and (enrolment.next_day or 0) > self.plan.rescreen_after
+                after_plan = (action.name == "resume_plan"
+                              and (enrolment.next_day or 0) > self.plan.rescreen_after)
                 self._save(turn, status=held[1], **({"rescreened_at": now} if after_plan else {}))
                 if review:
                     return progress, self._review(turn.record, locale)
@@ -268,10 +272,11 @@ class Coach:
             if "knee_to_wall_cm" in profile:
                 turn.do(AddMeasurement(profile["knee_to_wall_cm"]))
         self._save(turn, **values)
-        key = {"enrol": "coaching.confirmed", "set_time": "coaching.time_changed", "set_zone": "coaching.zone_changed"}
+        key = {"enrol": "coaching.confirmed", "set_time": "coaching.time_changed",
+               "set_zone": "coaching.zone_changed"}
         paused = action.name != "enrol" and status == "paused"
-        return [Message(self._when(key[action.name], locale, local, at, zone) +
-                        ("\n\n" + self.text("coaching.still_paused", locale) if paused else ""), key=key[action.name])]
+        still = "\n\n" + self.text("coaching.still_paused", locale) if paused else ""
+        return [Message(self._when(key[action.name], locale, local, at, zone) + still, key=key[action.name])]
 
     def _week(self, turn: Turn, progress: Progress, action: Action) -> tuple[Progress, list[Output]]:
         """A weekly check: its scores stored; a rise in pain that makes the next day easier runs the
@@ -297,7 +302,8 @@ class Coach:
     def _scores(self, turn: Turn, enrolment: Enrolment | None, action: Action) -> list[Output]:
         """Store what a baseline or weekly check reported (its plan day: 0 at enrolment), and the pain in
         the planner's carry."""
-        day = 0 if action.name == "record_baseline" or enrolment is None else max(0, (enrolment.next_day or 1) - 1)
+        day = (0 if action.name == "record_baseline" or enrolment is None
+               else max(0, (enrolment.next_day or 1) - 1))
         recorded = from_answers(action.data, turn.now, day)
         readings = tuple({"at": r.at, "day": r.day, "measure": r.measure, "slot": r.slot, "value": r.value}
                          for r in recorded.readings)

@@ -68,7 +68,8 @@ class Week(_Model):
 
     def exercise_ids(self, mobility_day: bool, adjustments: Iterable[Adjustment]) -> list[str]:
         """The day's exercise ids in order, without repeats."""
-        ids = [*self.daily, *(self.mobility if mobility_day else ()), *(i for a in adjustments for i in a.add_daily)]
+        ids = [*self.daily, *(self.mobility if mobility_day else ()),
+               *(i for a in adjustments for i in a.add_daily)]
         return list(dict.fromkeys(ids))
 
 
@@ -138,7 +139,8 @@ class Variants(_Model):
 
 
 class EasierRule(_Model):
-    """The easier variant when pain rose `pain_rise` from the baseline, or on `worse_checkins` "Pain is worse"."""
+    """The easier variant when pain rose `pain_rise` from the baseline, or on `worse_checkins` "Pain is
+    worse"."""
 
     pain_rise: float = Field(gt=0, le=10)
     worse_checkins: int = Field(ge=1)
@@ -277,7 +279,8 @@ def _read(path: Path) -> tuple[Plan | None, list[SourceError]]:
         return None, problems
     plan = plan.model_copy(update={"texts": texts})
     problems = [*_check_refs(plan, source), *_check_weeks(plan, source), *_check_adjustments(plan, source),
-                *_check_doses_and_limits(plan, source), *_check_variants(plan, source), *_check_adapt(plan, source)]
+                *_check_doses_and_limits(plan, source), *_check_variants(plan, source),
+                *_check_adapt(plan, source)]
     for locale, words in texts.items():
         problems += _check_words(plan, words, sources[locale])
     flat = {locale: _flat(sources[locale].data) for locale in texts}
@@ -312,8 +315,8 @@ def _check_words(plan: Plan, words: PlanTexts, source: Source) -> list[SourceErr
                 for key, ex in words.exercises.items() if not any(c.isdigit() for c in ex.dose)]
     for name in ("easier", "harder"):
         doses = getattr(words.variants, name).doses
-        problems += [source.error(("variants", name, "doses", key), "dose must give an amount (seconds, reps or "
-                                                                    "sides)")
+        problems += [source.error(("variants", name, "doses", key),
+                                  "dose must give an amount (seconds, reps or sides)")
                      for key, dose in doses.items() if not any(c.isdigit() for c in dose)]
         problems += [source.error(("variants", name, "doses", key), f"exercise {key!r} is not in plan.yaml")
                      for key in doses if key not in plan.exercises]
@@ -354,7 +357,8 @@ def _check_refs(plan: Plan, source: Source) -> list[SourceError]:
     """Unknown ids, ids listed twice in one list, and library entries nothing uses."""
     known = {"exercise": plan.exercises, "habit": plan.habits}
     refs = _refs(plan)
-    problems = [source.error(loc, f"unknown {kind} {ref!r}") for loc, kind, ref in refs if ref not in known[kind]]
+    problems = [source.error(loc, f"unknown {kind} {ref!r}")
+                for loc, kind, ref in refs if ref not in known[kind]]
     seen: set[tuple[Loc, str]] = set()
     for loc, _, ref in refs:
         if (loc[:-1], ref) in seen:
@@ -374,11 +378,13 @@ def _check_weeks(plan: Plan, source: Source) -> list[SourceError]:
         problems.append(source.error(("weeks",), f"expected weeks 1 to {WEEKS}, found {len(plan.weeks)}"))
     for n, week in enumerate(plan.weeks):
         if week.week != n + 1:
-            problems.append(source.error(("weeks", n, "week"), f"expected week {n + 1} here, found week {week.week}"))
+            problems.append(source.error(("weeks", n, "week"),
+                                         f"expected week {n + 1} here, found week {week.week}"))
         if len(set(week.mobility_days)) != len(week.mobility_days):
             problems.append(source.error(("weeks", n, "mobility_days"), "a mobility day is listed twice"))
         if week.mobility_days and not week.mobility:
-            problems.append(source.error(("weeks", n, "mobility_days"), "mobility days but no mobility exercises"))
+            problems.append(source.error(("weeks", n, "mobility_days"),
+                                         "mobility days but no mobility exercises"))
         problems += [source.error(("weeks", n, "mobility", i), f"{ref!r} is already in daily")
                      for i, ref in enumerate(week.mobility) if ref in week.daily]
     return problems
@@ -406,7 +412,8 @@ def _check_condition(cond: Condition, loc: Loc, source: Source) -> list[SourceEr
         return [source.error(loc + ("in",), f"{cond.answer!r} is a number: use 'below'")]
     if values is not None and cond.below is not None:
         return [source.error(loc + ("below",), f"{cond.answer!r} is not a number: use 'in'")]
-    return [source.error(loc + ("in", i), f"{cond.answer!r} is never {v!r} (it is one of {', '.join(values)})")
+    one_of = ", ".join(values or ())
+    return [source.error(loc + ("in", i), f"{cond.answer!r} is never {v!r} (it is one of {one_of})")
             for i, v in enumerate(cond.in_ or ()) if v not in values]
 
 
@@ -418,14 +425,16 @@ def _check_doses_and_limits(plan: Plan, source: Source) -> list[SourceError]:
         ids = [i for i in week.exercise_ids(True, adjustments) if i in plan.exercises]
         minutes = sum(plan.exercises[i].minutes for i in ids)
         if len(ids) > plan.limits.exercises or minutes > plan.limits.minutes:
+            limits = f"({plan.limits.exercises}, {plan.limits.minutes:g} min)"
             problems.append(source.error(("weeks", n), f"with every adjustment a mobility day has {len(ids)} "
                                                        f"exercises and {minutes:g} min, over the limits "
-                                                       f"({plan.limits.exercises}, {plan.limits.minutes:g} min)"))
+                                                       + limits))
     return problems
 
 
 def _check_variants(plan: Plan, source: Source) -> list[SourceError]:
-    """Variant doses give an amount; a swap changes something; the harder fullest day stays within the limits."""
+    """Variant doses give an amount; a swap changes something; the harder fullest day stays within the
+    limits."""
     problems = []
     for name in ("easier", "harder"):
         variant = getattr(plan.variants, name)
@@ -438,9 +447,9 @@ def _check_variants(plan: Plan, source: Source) -> list[SourceError]:
         ids = [i for i in dict.fromkeys(ids) if i in plan.exercises]
         minutes = sum(plan.exercises[i].minutes for i in ids)
         if len(ids) > plan.limits.exercises or minutes > plan.limits.minutes:
-            problems.append(source.error(("variants", "harder"), f"week {week.week}'s harder fullest day has "
-                                                                 f"{len(ids)} exercises and {minutes:g} min, over "
-                                                                 "the limits"))
+            problems.append(source.error(("variants", "harder"),
+                                         f"week {week.week}'s harder fullest day has {len(ids)} exercises "
+                                         f"and {minutes:g} min, over the limits"))
     return problems
 
 
@@ -473,7 +482,8 @@ def check_plan_flows(path: Path, plan: Plan, flows: Iterable[str], texts: Iterab
     flows, texts = set(flows), set(texts)
     problems = []
     if plan.adapt.nudge.flow not in flows:
-        problems.append(source.error(("adapt", "nudge", "flow"), f"no flow {plan.adapt.nudge.flow!r} in flows/"))
+        problems.append(source.error(("adapt", "nudge", "flow"),
+                                     f"no flow {plan.adapt.nudge.flow!r} in flows/"))
     for name, buttons in plan.adapt.checkins:
         problems += [source.error(("adapt", "checkins", name, i), f"text key 'checkin.{b}' is missing")
                      for i, b in enumerate(buttons) if f"checkin.{b}" not in texts]

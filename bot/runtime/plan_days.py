@@ -29,7 +29,8 @@ def queue_due(
     """Claim up to `limit` plan days due by `now`, as the adaptive plan decides them, and write their
     messages (the day's, then a nudge if any), leased to `owner`, in one statement."""
     drafts: list[tuple[str, outbox.Draft]] = []
-    made: dict[int, tuple[Message, outbox.Draft]] = {}  # by the message's id (kept alive here): days share them
+    # by the message's id (kept alive here): days share them
+    made: dict[int, tuple[Message, outbox.Draft]] = {}
     for due in records.claim_due(conn, now, limit, channel, coach.planner, external_id):
         expires = due_at(due.local_date + timedelta(days=1), "00:00", due.zone)
         messages = coach.day_messages(due.day, due.profile, due.locale or "en", due.rescreened, due.decision)

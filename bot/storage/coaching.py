@@ -55,7 +55,8 @@ def save_enrolment(conn: sa.Connection, person_id: int, now: datetime, **values:
 
 def drop_queued(conn: sa.Connection, person_id: int) -> None:
     """Plan days queued for the person and not sent yet are not sent: recorded as skipped."""
-    queued = sa.select(deliveries.c.id).where(deliveries.c.person_id == person_id, deliveries.c.status == "queued")
+    queued = sa.select(deliveries.c.id).where(deliveries.c.person_id == person_id,
+                                              deliveries.c.status == "queued")
     ids = list(conn.execute(queued).scalars())
     if ids:
         conn.execute(outbox.update().where(outbox.c.delivery_id.in_(ids), outbox.c.status == "pending")
@@ -74,9 +75,9 @@ def add_measurement(conn: sa.Connection, person_id: int, at: datetime, cm: float
 
 def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str, plan: Planner,
               external_id: str | None = None) -> list[Due]:
-    """Claim up to `limit` enrolments due by `now` on `channel`, each exactly once, even with several processes,
-    and record what `plan` makes of each: skipped days, and the day to send as queued (the outbox row that
-    sends it marks it sent)."""
+    """Claim up to `limit` enrolments due by `now` on `channel`, each exactly once, even with several
+    processes, and record what `plan` makes of each: skipped days, and the day to send as queued (the
+    outbox row that sends it marks it sent)."""
     rows = conn.execute(_due(conn.dialect.name, channel, external_id).limit(limit), {"b_now": now}).all()
     skipped, sending, advanced, claims = [], [], [], {}
     # the plan decides; the writes below go in three batched statements

@@ -79,8 +79,8 @@ def default_database_url() -> str:
 
 def normalize_url(url: str) -> str:
     """asyncpg for PostgreSQL; the standard sqlite3 module (in the database thread) for SQLite."""
-    for prefix, driver in (("postgres://", "postgresql+asyncpg://"), ("postgresql://", "postgresql+asyncpg://"),
-                           ("sqlite+aiosqlite://", "sqlite://")):
+    for prefix, driver in (("postgres://", "postgresql+asyncpg://"),
+                           ("postgresql://", "postgresql+asyncpg://"), ("sqlite+aiosqlite://", "sqlite://")):
         if url.startswith(prefix):
             return driver + url[len(prefix):]
     return url

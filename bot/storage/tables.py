@@ -28,7 +28,8 @@ people = sa.Table(
 triage_results = sa.Table(
     "triage_results", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False,
+              index=True),
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("flags", Json, nullable=False),
     sa.Column("at", Time, nullable=False),
@@ -37,7 +38,8 @@ triage_results = sa.Table(
 clearances = sa.Table(
     "clearances", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False,
+              index=True),
     sa.Column("after_outcome", sa.String(16), nullable=False),
     sa.Column("at", Time, nullable=False),
 )
@@ -74,7 +76,8 @@ deliveries = sa.Table(
 measurements = sa.Table(
     "measurements", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False,
+              index=True),
     sa.Column("at", Time, nullable=False),
     sa.Column("cm", sa.Float, nullable=False),
 )
@@ -92,7 +95,8 @@ activities = sa.Table(
 scores = sa.Table(
     "scores", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False,
+              index=True),
     sa.Column("at", Time, nullable=False),
     sa.Column("day", sa.Integer, nullable=False),
     sa.Column("measure", sa.String(16), nullable=False),
