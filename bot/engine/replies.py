@@ -9,9 +9,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from rapidfuzz.distance import OSA
-
-from bot.engine.symptoms import zipf
+from bot.engine.symptoms import slip, zipf
 from bot.flows.model import Replies
 from bot.values import localised_zones, normalize, time_zone
 
@@ -105,9 +103,7 @@ class Reading:
         after the first ("yse", "ye", "yesa"), and no word of no."""
         if " " in word or word in self.no | self.lead_no:
             return False
-        return any(len(yes) > 2 and yes[0] == word[0] and OSA.distance(word, yes) == 1
-                   and (len(yes) != len(word) or sorted(yes) == sorted(word))
-                   for yes in self.yes | self.lead_yes if " " not in yes)
+        return any(len(yes) > 2 and slip(word, yes) for yes in self.yes | self.lead_yes if " " not in yes)
 
     def plain_yes(self, text: str) -> bool:
         """Whether the whole reply is a plain yes ("yes", "yes I have"), with nothing qualifying it."""

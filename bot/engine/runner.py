@@ -306,8 +306,8 @@ class Engine:
         elif state.ask == "choice":
             index = replies.choice(text, [self._label(p, a) for a in state.options])
             option = state.options[index] if index is not None else None
-        elif state.ask == "text":  # a button's label typed takes that way ("no more"); other words are
-            # the answer
+        elif state.ask == "text":
+            # a button's label typed takes that way ("no more"); other words are the answer
             said = normalize(text)
             option = next((a for a in state.options if normalize(self._label(p, a)) == said), None)
         else:
@@ -350,8 +350,8 @@ class Engine:
         """At a red-flag question listing signs, the flags of the bullets a typed sign names ("the numbness
         one" at the saddle question is that bullet, not numbness in one leg): each bullet's flags as read,
         else all the question screens. So the most urgent bullet named wins."""
-        state = self._state(p) if p.active else None
-        if not (mentions and state and state.screens and p.flow == self._screen):
+        state = self._screening(p)
+        if not (mentions and state):
             return set()
         own, _ = self.readings.beside(text)
         flags: set[str] = set()
@@ -365,12 +365,17 @@ class Engine:
         """At a red-flag question, a sign less urgent than the question's said with other words of the
         question is read as the question's ("stream is way weaker than normal" at the bladder question is
         no leg weakness): the most urgent reading consistent with the question wins."""
-        state = self._state(p) if p.active else None
-        if not (mentions.positive and state and state.screens and p.flow == self._screen) \
+        state = self._screening(p)
+        if not (mentions.positive and state) \
                 or max(map(self._urgency, mentions.positive)) >= max(map(self._urgency, state.screens)):
             return set()
         own, _ = self.readings.beside(self.recogniser.remainder(text))
         return set(state.screens) if self.recogniser.about(own, (), self._topics(state), True) else set()
+
+    def _screening(self, p: Progress) -> State | None:
+        """The red-flag question of the screen now asked, if one is."""
+        state = self._state(p) if p.active and p.flow == self._screen else None
+        return state if state is not None and state.screens else None
 
     def _topics(self, state: State) -> list[str]:
         """The words naming a red-flag question's flags, in every language (flows/replies `topics`)."""

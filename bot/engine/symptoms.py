@@ -149,11 +149,9 @@ class _Language:
             and any(zipf(token, lang) >= COMMON for lang in self._common_in if lang != self.locale)
 
     def _slips(self, token: str) -> list[str]:
-        """The 4- or 5-letter words of the vocabulary that `token` is with one letter swapped, dropped or
-        added after the first."""
+        """The 4- or 5-letter words of the vocabulary that `token` is a slip of (see `slip`)."""
         near = extract(token, self._short, scorer=OSA.distance, score_cutoff=1, limit=None)
-        return [text for text, _, _ in near
-                if text[0] == token[0] and (len(text) != len(token) or sorted(text) == sorted(token))]
+        return [text for text, _, _ in near if slip(token, text)]
 
     def stem(self, word: str) -> str:
         return self._stemmer.stemWord(word)
@@ -199,6 +197,13 @@ class _Language:
 
 
 _END = frozenset({BOUNDARY})
+
+
+def slip(token: str, word: str) -> bool:
+    """Whether `token` is `word` with one letter swapped with the next, dropped or added after the first
+    ("pian", "fevr", "yse"); never one replaced, which turns real words into others ("taut", "taub")."""
+    return token[:1] == word[:1] and OSA.distance(token, word) == 1 \
+        and (len(token) != len(word) or sorted(token) == sorted(word))
 
 
 def _plain(keys: frozenset[str]) -> frozenset[str]:

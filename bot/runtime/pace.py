@@ -53,7 +53,6 @@ class Pace:
         in it, not an edit), and hold its place while it is made."""
         # The database away (the sweep, every 2 s, would have reached it): keep to the cap alone at once.
         shared, place = self.shared and self.store.answering(), None
-        per_chat = per_chat
         if shared:
             try:
                 if per_chat:
