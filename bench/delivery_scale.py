@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import json
 import logging
@@ -46,6 +47,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parent.parent
@@ -269,11 +271,13 @@ async def profile_claim(store: Store, coach: Coach, now: datetime, dense_rows: d
     return out.getvalue() + out2.getvalue()
 
 
-async def postgres_claims(url: str, tables, coach, now, dense_rows, runs: int) -> dict | str:
+async def postgres_open(url: str, tables) -> tuple[Store, Any, str, float] | str:
+    """A throw-away database loaded with `tables`: (store, admin connection, name, load seconds), or why
+    not (the PostgreSQL numbers are optional)."""
     try:
         import asyncpg
         admin = await asyncpg.connect(url, timeout=5)
-    except Exception as exc:  # no server: the PostgreSQL numbers are optional
+    except Exception as exc:  # no server
         return f"skipped ({exc.__class__.__name__})"
     name = f"backline_bench_{os.getpid()}"
     try:
@@ -281,20 +285,17 @@ async def postgres_claims(url: str, tables, coach, now, dense_rows, runs: int) -
     except Exception as exc:
         await admin.close()
         return f"skipped (CREATE DATABASE: {exc.__class__.__name__})"
-    store = None
-    try:
-        db_url = str(sa.make_url(url).set(database=name).render_as_string(hide_password=False))
-        store = await Store.open(db_url)
-        start = time.perf_counter()
-        await store.run(load(tables), timeout=None)
-        loaded = time.perf_counter() - start
-        inside, cpus, whole, counts = await time_claims(store, coach, now, dense_rows, runs)
-        return {"load_s": loaded, "inside": inside, "cpu": cpus, "whole": whole, "counts": counts}
-    finally:
-        if store is not None:
-            await store.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    db_url = str(sa.make_url(url).set(database=name).render_as_string(hide_password=False))
+    store = await Store.open(db_url)
+    start = time.perf_counter()
+    await store.run(load(tables), timeout=None)
+    return store, admin, name, time.perf_counter() - start
+
+
+async def postgres_drop(store: Store, admin, name: str) -> None:
+    await store.close()
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
 
 
 # -- 2 and 3. cold start and memory ------------------------------------------------------------------------
@@ -409,6 +410,16 @@ async def main_async(args: argparse.Namespace) -> None:
               f"(rows {built:.1f} s), "
               f"database {size:.0f} MiB")
 
+        if args.no_postgres:
+            pg: tuple | str = "skipped (--no-postgres)"
+        else:
+            pg = await postgres_open(args.postgres, tables)
+        # The timed claims run in a heap like the one `backline run` serves from: the bench's rows freed,
+        # what lives on frozen (gc.freeze), so no collection walks millions of set-up rows meanwhile.
+        del tables
+        gc.collect()
+        gc.freeze()
+
         # 4. plan days into the outbox, SQLite
         inside, cpus, whole, counts = await time_claims(store, coach, now, dense_rows, args.runs)
         print(f"plan days into the outbox, SQLite: queue_due of {counts[0]:,} {ms(inside)} "
@@ -420,6 +431,25 @@ async def main_async(args: argparse.Namespace) -> None:
         if args.profile:
             print(await profile_claim(store, coach, now, dense_rows))
         await store.close()
+
+        # 4. due selection, PostgreSQL
+        if isinstance(pg, str):
+            print(f"plan days into the outbox, PostgreSQL: {pg}")
+            results["into the outbox, PostgreSQL"] = (pg, "<= 50 ms", None)
+        else:
+            pg_store, admin, name, loaded = pg
+            try:
+                inside, cpus, whole, counts = await time_claims(pg_store, coach, now, dense_rows, args.runs)
+                if args.profile:
+                    print(await profile_claim(pg_store, coach, now, dense_rows))
+            finally:
+                await postgres_drop(pg_store, admin, name)
+            print(f"plan days into the outbox, PostgreSQL: bulk load {loaded:.1f} s; queue_due of "
+                  f"{counts[0]:,} {ms(inside)} (this process's CPU {ms(cpus)}); run_sync "
+                  f"with commit {ms(whole)}")
+            median = statistics.median(inside)
+            results["into the outbox, PostgreSQL (1,000 due)"] = (f"{median:.0f} ms", "<= 50 ms",
+                                                                   median <= 50)
 
         # 2 and 3. cold start
         idle = first_due - timedelta(minutes=1)  # nothing due yet
@@ -433,23 +463,6 @@ async def main_async(args: argparse.Namespace) -> None:
               f"{max(info['VmHWM'] for _, info in starts):.0f} MiB)")
         results["cold start to ready (100k db)"] = (f"{walls[1]:.2f} s", "<= 2 s", walls[1] <= 2)
         results["resident memory at ready"] = (f"{rss:.0f} MiB", "<= 150 MB", rss * 2**20 <= 150e6)
-
-        # 4. due selection, PostgreSQL
-        if args.no_postgres:
-            pg: dict | str = "skipped (--no-postgres)"
-        else:
-            pg = await postgres_claims(args.postgres, tables, coach, now, dense_rows, args.runs)
-        if isinstance(pg, str):
-            print(f"plan days into the outbox, PostgreSQL: {pg}")
-            results["into the outbox, PostgreSQL"] = (pg, "<= 50 ms", None)
-        else:
-            print(f"plan days into the outbox, PostgreSQL: bulk load {pg['load_s']:.1f} s; queue_due of "
-                  f"{pg['counts'][0]:,} {ms(pg['inside'])} (this process's CPU {ms(pg['cpu'])}); run_sync "
-                  f"with commit {ms(pg['whole'])}")
-            median = statistics.median(pg["inside"])
-            results["into the outbox, PostgreSQL (1,000 due)"] = (f"{median:.0f} ms", "<= 50 ms",
-                                                                   median <= 50)
-        del tables
 
         # 5. send rate
         send = await send_rate(folder, args.send)

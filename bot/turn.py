@@ -9,7 +9,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.engine.progress import Progress
 
@@ -161,11 +161,11 @@ class Turn:
         return max(self.days, default=0) + 1
 
 
-@dataclass(frozen=True, slots=True)
-class Advance:
+class Advance(NamedTuple):
     """What the plan makes of one due enrolment: days to record as skipped and the day to send, each
     (day, local date, due instant), where the schedule goes next, and the planner's state to keep
-    (`carry`, stored as it is) with what it decided for the day sent (`decision`, handed on as it is)."""
+    (`carry`, stored as it is) with what it decided for the day sent (`decision`, handed on as it is).
+    A tuple: a batch of due days makes one per person."""
 
     skipped: list[tuple[int, date, datetime]]
     send: tuple[int, date, datetime] | None

@@ -9,17 +9,14 @@ scores of days < d). `decide` replays a whole History through the same steps (te
 """
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.coaching.content import DAYS, DAYS_PER_WEEK, WEEKS, Plan
 from bot.coaching.scores import DONE, History
 
 
-@dataclass(frozen=True)
-class Decision:
-    """What plan day `day` sends.
+class Decision(NamedTuple):
+    """What plan day `day` sends (a tuple, like Carry: a batch of due days makes thousands of each).
 
     `week` is the week whose content to show (it stays behind the calendar while the easier rule holds);
     `variant` is standard, easier or harder; `variant_note` says the variant is new today; `screen_first`:
@@ -39,8 +36,7 @@ class Decision:
     reasons: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Carry:
+class Carry(NamedTuple):
     """What the planner carries from day to day: the last day decided, its week and variant, whether the
     pain rule held then, the baseline and latest pain, and the last days sent with their check-ins (None:
     not answered). Stored as `to_dict()`."""
@@ -62,7 +58,7 @@ class Carry:
         if not data:
             return cls()
         return cls(data["day"], data["week"], data["variant"], data["rise"], data["baseline"], data["pain"],
-                   tuple(map(tuple, data["sent"])))
+                   tuple([tuple(s) for s in data["sent"]]))
 
 
 def plan_day(plan: Plan, carry: Carry, day: int) -> tuple[Decision, Carry]:
@@ -100,20 +96,19 @@ def plan_day(plan: Plan, carry: Carry, day: int) -> tuple[Decision, Carry]:
 def sent(plan: Plan, carry: Carry, day: int) -> Carry:
     """Day `day` was sent, not answered yet; days too old for any rule are forgotten."""
     keep = day - max(plan.adapt.window, plan.adapt.nudge.missed_days + 1)
-    days = (*(s for s in carry.sent if keep <= s[0] < day), (day, None))
-    return Carry(carry.day, carry.week, carry.variant, carry.rise, carry.baseline, carry.pain, days)
+    return carry._replace(sent=(*[s for s in carry.sent if keep <= s[0] < day], (day, None)))
 
 
 def checked_in(carry: Carry, day: int, answer: str) -> Carry:
     """The check-in of a day sent (a day no longer carried changes nothing)."""
-    return dataclasses.replace(carry, sent=tuple((d, answer if d == day else c) for d, c in carry.sent))
+    return carry._replace(sent=tuple((d, answer if d == day else c) for d, c in carry.sent))
 
 
 def scored(carry: Carry, pain: float) -> Carry:
     """A pain score: the first is the baseline, later ones the latest pain."""
     if carry.baseline is None:
-        return dataclasses.replace(carry, baseline=pain)
-    return dataclasses.replace(carry, pain=pain)
+        return carry._replace(baseline=pain)
+    return carry._replace(pain=pain)
 
 
 def decide(plan: Plan, history: History, day: int) -> Decision:

@@ -38,6 +38,7 @@ class Coach:
     def __init__(self, engine: Engine, plan: Plan):
         self.engine, self.plan = engine, plan
         self._messages: dict[tuple, Message] = {}
+        self._shapes: dict[tuple, tuple[str, ...]] = {}
 
     def text(self, key: str, locale: str = "en", **values: object) -> str:
         return self.engine.text(locale, key, **values)
@@ -51,15 +52,30 @@ class Coach:
         one), and its check-in buttons (ref `day<N>`). After the six weeks, until the red-flag screen has
         run again, the day's message asks for that instead. Rendered once per shape: the profile matters
         only through the adjustments it matches."""
-        shape = tuple(k for k, a in self.plan.adjustments.items()
-                      if any(matches(c, profile) for c in a.when))
-        key = (day, shape, locale, rescreened, decision)
+        key = (day, self._shape(profile), locale, rescreened, decision)
         message = self._messages.get(key)
         if message is None:
             if len(self._messages) >= MESSAGES_KEPT:
                 self._messages.clear()
             message = self._messages[key] = self._render_day(day, profile, locale, rescreened, decision)
         return message
+
+    def _shape(self, profile: dict) -> tuple[str, ...]:
+        """The plan's adjustments that `profile` matches, kept by the profile's answers (a batch of due
+        days has a few thousand different profiles at most)."""
+        answers = tuple(profile.items())
+        try:
+            shape = self._shapes.get(answers)
+        except TypeError:  # an answer that is a list or a mapping: not kept
+            answers, shape = None, None
+        if shape is None:
+            shape = tuple(k for k, a in self.plan.adjustments.items()
+                          if any(matches(c, profile) for c in a.when))
+            if answers is not None:
+                if len(self._shapes) >= MESSAGES_KEPT:
+                    self._shapes.clear()
+                self._shapes[answers] = shape
+        return shape
 
     def _render_day(self, day: int, profile: dict, locale: str, rescreened: bool,
                     decision: Decision | None) -> Message:
@@ -93,8 +109,7 @@ class Coach:
         if step.send is None:
             return step
         decision, after = adapt.plan_day(self.plan, Carry.from_dict(carry), step.send[0])
-        return Advance(step.skipped, step.send, step.next_day, step.next_due,
-                       adapt.sent(self.plan, after, step.send[0]).to_dict(), decision)
+        return step._replace(carry=adapt.sent(self.plan, after, step.send[0]).to_dict(), decision=decision)
 
     def reviewing(self, turn: Turn) -> bool:
         """Whether the re-screen after the six weeks is open: when it ends clear, the review is sent, which

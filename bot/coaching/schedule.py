@@ -25,6 +25,7 @@ def due_at(local_date: date, at: str, zone: str) -> datetime:
     return datetime.combine(local_date, time(hour, minute), _zone(zone)).astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=4096)  # a batch shares its `now` and, mostly, the minute its days fell due
 def local_date(instant: datetime, zone: str) -> date:
     return instant.astimezone(_zone(zone)).date()
 

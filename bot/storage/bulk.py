@@ -1,18 +1,27 @@
 """Many rows in one go, in the statement shape each database runs fastest.
 
-PostgreSQL takes each column as one array (INSERT ... SELECT FROM unnest, UPDATE ... FROM unnest): one
-statement, prepared once, whatever the number of rows. SQLite runs one prepared single-row statement per
-row (a multi-row VALUES runs slower there); the ids it gave are read back after the last id before, as
-only one transaction writes at a time (BEGIN IMMEDIATE).
+PostgreSQL takes the rows as one JSON document (INSERT ... SELECT FROM jsonb_to_recordset, UPDATE ... FROM
+jsonb_to_recordset): one statement and one parameter whatever the number of rows, encoded in one call (an
+array per column costs the driver a type check per value; json_to_recordset costs the server a parse per
+row). SQLite runs one prepared single-row
+statement per row (a multi-row VALUES runs slower there), handed to the driver as plain tuples converted
+a column at a time (SQLAlchemy's per-row parameter handling costs more than SQLite's insert); the ids it
+gave are read back after the last id before, as only one transaction writes at a time (BEGIN IMMEDIATE).
 """
 from __future__ import annotations
 
+import base64
 import functools
 import operator
+from datetime import date, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
+
+_PG = postgresql.dialect()
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_NAIVE_UTC  # as the JSON columns' codec (storage/store.py)
 
 
 def insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], also: tuple[str, ...] = (),
@@ -21,11 +30,10 @@ def insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], als
     row inserted, in the order given. A row whose `skip_existing` columns match a row's there is skipped."""
     columns, returning = tuple(rows[0]), ("id", *also)
     if conn.dialect.name == "postgresql":  # the ids of one statement rise in the order of its rows
-        arrays = {f"b_{c}": [row[c] for row in rows] for c in columns}
-        inserted = conn.execute(_unnest_insert(table, columns, returning, skip_existing), arrays).all()
-        return sorted(inserted, key=operator.itemgetter(0))
+        statement = _pg_insert(table, columns, returning, skip_existing)
+        return sorted(conn.execute(statement, {"b_rows": _document(rows)}).all(), key=operator.itemgetter(0))
     before = conn.execute(_last_id(table)).scalar() or 0
-    conn.execute(_sqlite_insert(table, skip_existing), rows)
+    _driver_many(conn, _sqlite_insert(table, columns, skip_existing), table, columns, rows)
     return conn.execute(_inserted(table, returning), {"b_before": before}).all()
 
 
@@ -33,34 +41,90 @@ def update(conn: sa.Connection, table: sa.Table, key: str, rows: list[dict[str, 
     """Set the columns of each of `rows` (dicts with the same keys) in the row whose `key` matches."""
     columns = tuple(rows[0])
     if conn.dialect.name == "postgresql":
-        arrays = {f"b_{c}": [row[c] for row in rows] for c in columns}
-        conn.execute(_unnest_update(table, key, columns), arrays)
+        conn.execute(_pg_update(table, key, columns), {"b_rows": _document(rows)})
     else:
-        params = [{f"b_{c}": v for c, v in row.items()} for row in rows]
-        conn.execute(_sqlite_update(table, key, columns), params)
+        ordered = (*(c for c in columns if c != key), key)  # the SET columns, then the key, as in the SQL
+        _driver_many(conn, _sqlite_update(table, key, ordered), table, ordered, rows)
 
 
-def _arrays(table: sa.Table, columns: tuple[str, ...]):
-    """unnest of one array parameter per column, as a derived table with the columns' names (one dimension:
-    a JSON value that is a list is an element, not a row of them)."""
-    params = [sa.bindparam(f"b_{c}", type_=postgresql.ARRAY(table.c[c].type, dimensions=1)) for c in columns]
-    return sa.func.unnest(*params).table_valued(*columns).render_derived()
+# -- PostgreSQL --------------------------------------------------------------------------------------------
+
+def _document(rows: list[dict[str, Any]]) -> str:
+    """The rows as one JSON array: times with their offset, bytes in base64 (decoded by the statement)."""
+    return orjson.dumps(rows, default=_base64, option=_OPTIONS).decode()
+
+
+def _base64(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"{type(value).__name__} is not a column value")
+
+
+def _recordset(table: sa.Table, columns: tuple[str, ...]) -> tuple[str, list[str]]:
+    """The FROM of the rows' document, with each column's type, and the expression of each column."""
+    fields, values = [], []
+    for name in columns:
+        kind = table.c[name].type.dialect_impl(_PG)
+        binary = isinstance(kind, sa.LargeBinary)
+        fields.append(f"{name} {'text' if binary else kind.compile(dialect=_PG)}")
+        values.append(f"decode(r.{name}, 'base64')" if binary else f"r.{name}")
+    return f"jsonb_to_recordset(CAST(:b_rows AS jsonb)) AS r({', '.join(fields)})", values
 
 
 @functools.cache
-def _unnest_insert(table: sa.Table, columns: tuple[str, ...], returning: tuple[str, ...],
-                   skip_existing: tuple[str, ...]):
-    statement = postgresql.insert(table).from_select(columns, sa.select(_arrays(table, columns)))
-    if skip_existing:
-        statement = statement.on_conflict_do_nothing(index_elements=list(skip_existing))
-    return statement.returning(*(table.c[c] for c in returning))
+def _pg_insert(table: sa.Table, columns: tuple[str, ...], returning: tuple[str, ...],
+               skip_existing: tuple[str, ...]) -> sa.TextClause:
+    source, values = _recordset(table, columns)
+    skip = f" ON CONFLICT ({', '.join(skip_existing)}) DO NOTHING" if skip_existing else ""
+    return sa.text(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(values)} "
+                   f"FROM {source}{skip} RETURNING {', '.join(returning)}")
 
 
 @functools.cache
-def _unnest_update(table: sa.Table, key: str, columns: tuple[str, ...]):
-    values = _arrays(table, columns)
-    return (table.update().where(table.c[key] == values.c[key])
-            .values({c: values.c[c] for c in columns if c != key}))
+def _pg_update(table: sa.Table, key: str, columns: tuple[str, ...]) -> sa.TextClause:
+    source, values = _recordset(table, columns)
+    assignments = ", ".join(f"{c} = {v}" for c, v in zip(columns, values) if c != key)
+    return sa.text(f"UPDATE {table.name} SET {assignments} FROM {source} WHERE {table.name}.{key} = r.{key}")
+
+
+# -- SQLite ------------------------------------------------------------------------------------------------
+
+def _driver_many(conn: sa.Connection, sql: str, table: sa.Table, columns: tuple[str, ...],
+                 rows: list[dict[str, Any]]) -> None:
+    """Run `sql` (qmark parameters in the order of `columns`) once per row, as the driver's executemany."""
+    values = []
+    for column in columns:
+        convert, by_value = _converter(table.c[column].type, conn.dialect)
+        if convert is None:
+            values.append([row[column] for row in rows])
+            continue
+        # A batch repeats its times (now, the minute due) and bodies: each converted once, a time by its
+        # value, anything else by identity (every value is alive until the statement has run).
+        done: dict[Any, Any] = {}
+        key = _same if by_value else id
+        values.append([None if (v := row[column]) is None else done[k] if (k := key(v)) in done
+                       else done.setdefault(k, convert(v)) for row in rows])
+    conn.exec_driver_sql(sql, list(zip(*values)))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _converter(kind: sa.types.TypeEngine, dialect: sa.Dialect) -> tuple[Any, bool]:
+    """The function that makes a column's value what SQLite stores, as the column's type would bind it
+    (SQLAlchemy's own text of a date or time, made without its per-value formatting), and whether equal
+    values convert alike (times, dates) rather than only the same object."""
+    if isinstance(kind, sa.DateTime):
+        return _sqlite_time, True
+    if isinstance(kind, sa.Date):
+        return date.isoformat, True
+    return kind.dialect_impl(dialect).bind_processor(dialect), False
+
+
+def _sqlite_time(value: datetime) -> str:
+    """SQLAlchemy's SQLite text of a datetime: its wall time to the microsecond, no offset (UTC here)."""
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 @functools.cache
@@ -69,9 +133,10 @@ def _last_id(table: sa.Table):
 
 
 @functools.cache
-def _sqlite_insert(table: sa.Table, skip_existing: tuple[str, ...]):
-    insert_ = sqlite.insert(table)
-    return insert_.on_conflict_do_nothing(index_elements=list(skip_existing)) if skip_existing else insert_
+def _sqlite_insert(table: sa.Table, columns: tuple[str, ...], skip_existing: tuple[str, ...]) -> str:
+    names, marks = ", ".join(columns), ", ".join("?" * len(columns))
+    skip = f" ON CONFLICT ({', '.join(skip_existing)}) DO NOTHING" if skip_existing else ""
+    return f"INSERT INTO {table.name} ({names}) VALUES ({marks}){skip}"
 
 
 @functools.cache
@@ -81,6 +146,6 @@ def _inserted(table: sa.Table, returning: tuple[str, ...]):
 
 
 @functools.cache
-def _sqlite_update(table: sa.Table, key: str, columns: tuple[str, ...]):
-    return (table.update().where(table.c[key] == sa.bindparam(f"b_{key}"))
-            .values({c: sa.bindparam(f"b_{c}") for c in columns if c != key}))
+def _sqlite_update(table: sa.Table, key: str, columns: tuple[str, ...]) -> str:
+    assignments = ", ".join(f"{c} = ?" for c in columns if c != key)
+    return f"UPDATE {table.name} SET {assignments} WHERE {key} = ?"
