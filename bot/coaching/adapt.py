@@ -96,7 +96,8 @@ def plan_day(plan: Plan, carry: Carry, day: int) -> tuple[Decision, Carry]:
 def sent(plan: Plan, carry: Carry, day: int) -> Carry:
     """Day `day` was sent, not answered yet; days too old for any rule are forgotten."""
     keep = day - max(plan.adapt.window, plan.adapt.nudge.missed_days + 1)
-    return carry._replace(sent=(*[s for s in carry.sent if keep <= s[0] < day], (day, None)))
+    days = (*[s for s in carry.sent if keep <= s[0] < day], (day, None))
+    return Carry(carry.day, carry.week, carry.variant, carry.rise, carry.baseline, carry.pain, days)
 
 
 def checked_in(carry: Carry, day: int, answer: str) -> Carry:

@@ -109,7 +109,8 @@ class Coach:
         if step.send is None:
             return step
         decision, after = adapt.plan_day(self.plan, Carry.from_dict(carry), step.send[0])
-        return step._replace(carry=adapt.sent(self.plan, after, step.send[0]).to_dict(), decision=decision)
+        return Advance(step.skipped, step.send, step.next_day, step.next_due,
+                       adapt.sent(self.plan, after, step.send[0]).to_dict(), decision)
 
     def reviewing(self, turn: Turn) -> bool:
         """Whether the re-screen after the six weeks is open: when it ends clear, the review is sent, which

@@ -29,20 +29,18 @@ def queue_due(
     """Claim up to `limit` plan days due by `now`, as the adaptive plan decides them, and write their
     messages (the day's, then a nudge if any), leased to `owner`, in one statement."""
     drafts: list[tuple[str, outbox.Draft]] = []
-    # by the message's id (kept alive here): days share them
-    made: dict[int, tuple[Message, outbox.Draft]] = {}
+    made: dict[int, tuple[Message, outbox.Draft]] = {}  # days share messages: a draft by message id
     for due in records.claim_due(conn, now, limit, channel, coach.planner, external_id):
-        expires = due_at(due.local_date + timedelta(days=1), "00:00", due.zone)
+        expires = due_at(due.local_date + _DAY, "00:00", due.zone)
         messages = coach.day_messages(due.day, due.profile, due.locale or "en", due.rescreened, due.decision)
         for n, message in enumerate(messages):
-            if id(message) not in made:
-                made[id(message)] = message, rows.draft_of(message)
-            draft = made[id(message)][1]
-            drafts.append((due.external_id, outbox.Draft(
-                draft.kind,
-                draft.body | {"day": due.day} if n == 0 else draft.body,
-                ref=draft.ref,
-                delivery_id=due.delivery_id if n == 0 else None,
-                expires_at=expires,
-            )))
+            kept = made.get(id(message))  # (the message is kept too, so that its id stays its own)
+            if kept is None:
+                kept = made[id(message)] = message, rows.draft_of(message)
+            d = kept[1]
+            body, delivery = (d.body | {"day": due.day}, due.delivery_id) if n == 0 else (d.body, None)
+            drafts.append((due.external_id, outbox.Draft(d.kind, body, d.blob, d.ref, delivery, expires)))
     return outbox.write_many(conn, channel, drafts, now, owner, until)
+
+
+_DAY = timedelta(days=1)

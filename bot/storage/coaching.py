@@ -4,6 +4,7 @@ Plain functions on a Connection, so that they run inside one Store transaction w
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -78,7 +79,10 @@ def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str, plan
     """Claim up to `limit` enrolments due by `now` on `channel`, each exactly once, even with several
     processes, and record what `plan` makes of each: skipped days, and the day to send as queued (the
     outbox row that sends it marks it sent)."""
-    rows = conn.execute(_due(conn.dialect.name, channel, external_id).limit(limit), {"b_now": now}).all()
+    params = {"b_now": now, "b_channel": channel, "b_limit": limit}
+    if external_id is not None:
+        params["b_external"] = external_id
+    rows = conn.execute(_due(conn.dialect.name, external_id is not None), params).all()
     skipped, sending, advanced, claims = [], [], [], {}
     # the plan decides; the writes below go in three batched statements
     for person_id, next_day, next_due, at, zone, profile, rescreened_at, carry, external, locale in rows:
@@ -112,15 +116,16 @@ _DUE_COLUMNS = (enrolments.c.person_id, enrolments.c.next_day, enrolments.c.next
                 enrolments.c.rescreened_at, enrolments.c.carry)
 
 
-def _due(dialect: str, channel: str, external_id: str | None) -> sa.Select:
-    """Active enrolments due by `b_now` of people on `channel` not stopped (or of one of them), with the
-    person's external id and language, soonest first; on PostgreSQL locked (skipping rows another process
-    holds)."""
+@functools.cache
+def _due(dialect: str, one: bool) -> sa.Select:
+    """Up to `b_limit` active enrolments due by `b_now` of people on `b_channel` not stopped (with `one`:
+    of the person `b_external`), with the person's external id and language, soonest first; on PostgreSQL
+    locked (skipping rows another process holds). Built once: a batch of due days is claimed each minute."""
     due = (enrolments.c.status == "active", enrolments.c.next_due <= sa.bindparam("b_now", type_=Time))
-    who = [people.c.channel == channel, people.c.stopped.is_(None)]
-    if external_id is not None:
-        who.append(people.c.external_id == external_id)
-    if dialect == "postgresql" and external_id is None:
+    who = [people.c.channel == sa.bindparam("b_channel"), people.c.stopped.is_(None)]
+    if one:
+        who.append(people.c.external_id == sa.bindparam("b_external"))
+    if dialect == "postgresql" and not one:
         # The person of each due enrolment, looked up (LATERAL): in a join, PostgreSQL hashes every person.
         person = (sa.select(people.c.external_id, _LOCALE).where(people.c.id == enrolments.c.person_id, *who)
                   .limit(1).lateral("person"))
@@ -129,7 +134,7 @@ def _due(dialect: str, channel: str, external_id: str | None) -> sa.Select:
     else:
         query = (sa.select(*_DUE_COLUMNS, people.c.external_id, _LOCALE)
                  .join_from(enrolments, people, people.c.id == enrolments.c.person_id).where(*due, *who))
-    query = query.order_by(enrolments.c.next_due)
+    query = query.order_by(enrolments.c.next_due).limit(sa.bindparam("b_limit"))
     return query.with_for_update(of=enrolments, skip_locked=True) if dialect == "postgresql" else query
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -20,9 +20,9 @@ PENDING, SENT, FAILED, BLOCKED, EXPIRED = "pending", "sent", "failed", "blocked"
 KEEP = timedelta(days=30)  # finished rows are kept this long: a typed answer is checked against them
 
 
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """An output to write: its kind and body as plain data (bot/runtime/rows.py makes them)."""
+class Draft(NamedTuple):
+    """An output to write: its kind and body as plain data (bot/runtime/rows.py makes them). A tuple: a
+    batch of plan days makes thousands."""
 
     kind: str
     body: dict[str, Any]
