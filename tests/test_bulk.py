@@ -58,7 +58,10 @@ async def test_stored_times_compare_and_sort_as_the_orm_ones(store):
             {"person_id": p, "day": 1, "local_date": date(2026, 3, 29), "due_at": NOW + timedelta(minutes=p),
              "status": "queued", "claimed_at": None} for p in (2, 3)], ("person_id",))
         conn.execute(enrolments.insert(), [{"person_id": p, "status": "active", "updated_at": NOW,
-                                            "next_due": NOW + timedelta(days=1)} for p in (2, 3, 4)])
+                                            "next_due": NOW + timedelta(days=1), "carry": {}}
+                                           for p in (2, 3)])
+        conn.execute(enrolments.insert(), [{"person_id": 4, "status": "active", "updated_at": NOW,
+                                            "next_due": NOW + timedelta(days=1), "carry": None}])
         bulk.update(conn, enrolments, "person_id", [
             {"person_id": 2, "next_due": NOW - timedelta(microseconds=1),
              "carry": {"day": 1, "sent": [[1, None]]}},
@@ -67,12 +70,14 @@ async def test_stored_times_compare_and_sort_as_the_orm_ones(store):
             enrolments.c.next_due)
         raw = conn.exec_driver_sql("SELECT local_date FROM deliveries ORDER BY person_id").scalars().all()
         carried = dict(conn.execute(sa.select(enrolments.c.person_id, enrolments.c.carry)).all())
-        return conn.execute(due).scalars().all(), raw, carried
+        sql_null = dict(conn.exec_driver_sql("SELECT person_id, carry IS NULL FROM enrolments").all())
+        return conn.execute(due).scalars().all(), raw, carried, sql_null
 
-    due, raw, carried = await store.run(work)
+    due, raw, carried, sql_null = await store.run(work)
     assert due == [2, 1]  # 2 a microsecond before now, 1 at now; 3 a microsecond after
     assert [str(d) for d in raw] == ["2026-03-29", "2026-03-29"]
-    assert carried[2] == {"day": 1, "sent": [[1, None]]} and not carried[3] and carried[4] is None
+    assert carried[2] == {"day": 1, "sent": [[1, None]]} and carried[3] is None and carried[4] is None
+    assert sql_null[3] == sql_null[4]  # None is stored as SQLAlchemy's own insert stores it (JSON null)
 
 
 async def test_skip_existing_leaves_the_row_there_and_returns_only_the_new_ones(store):

@@ -3,10 +3,11 @@
 PostgreSQL takes the rows as one JSON document (INSERT ... SELECT FROM jsonb_to_recordset, UPDATE ... FROM
 jsonb_to_recordset): one statement and one parameter whatever the number of rows, encoded in one call (an
 array per column costs the driver a type check per value; json_to_recordset costs the server a parse per
-row). SQLite runs one prepared single-row
-statement per row (a multi-row VALUES runs slower there), handed to the driver as plain tuples converted
-a column at a time (SQLAlchemy's per-row parameter handling costs more than SQLite's insert); the ids it
-gave are read back after the last id before, as only one transaction writes at a time (BEGIN IMMEDIATE).
+row). SQLite runs one prepared single-row statement per row (a multi-row VALUES runs slower there),
+handed to the driver as plain tuples converted a column at a time (SQLAlchemy's per-row parameter
+handling costs more than SQLite's insert); the ids it gave are read back after the last id before, as
+only one transaction writes at a time (BEGIN IMMEDIATE). Either way a value is stored as SQLAlchemy's
+own statements store it (None in a JSON column is JSON null, as the column type says).
 """
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from bot.storage.tables import JSON_OPTIONS
+
 _PG = postgresql.dialect()
-_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_NAIVE_UTC  # as the JSON columns' codec (storage/store.py)
+_OPTIONS = JSON_OPTIONS | orjson.OPT_NAIVE_UTC
 
 
 def insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], also: tuple[str, ...] = (),
@@ -67,7 +70,12 @@ def _recordset(table: sa.Table, columns: tuple[str, ...]) -> tuple[str, list[str
         kind = table.c[name].type.dialect_impl(_PG)
         binary = isinstance(kind, sa.LargeBinary)
         fields.append(f"{name} {'text' if binary else kind.compile(dialect=_PG)}")
-        values.append(f"decode(r.{name}, 'base64')" if binary else f"r.{name}")
+        if binary:
+            values.append(f"decode(r.{name}, 'base64')")
+        elif isinstance(kind, sa.JSON) and not kind.none_as_null:  # the document's null reads as NULL
+            values.append(f"COALESCE(r.{name}, 'null'::jsonb)")
+        else:
+            values.append(f"r.{name}")
     return f"jsonb_to_recordset(CAST(:b_rows AS jsonb)) AS r({', '.join(fields)})", values
 
 
@@ -102,8 +110,8 @@ def _driver_many(conn: sa.Connection, sql: str, table: sa.Table, columns: tuple[
         # value, anything else by identity (every value is alive until the statement has run).
         done: dict[Any, Any] = {}
         key = _same if by_value else id
-        values.append([None if (v := row[column]) is None else done[k] if (k := key(v)) in done
-                       else done.setdefault(k, convert(v)) for row in rows])
+        values.append([done[k] if (k := key(v := row[column])) in done else done.setdefault(k, convert(v))
+                       for row in rows])
     conn.exec_driver_sql(sql, list(zip(*values)))
 
 
@@ -112,19 +120,23 @@ def _same(value: Any) -> Any:
 
 
 def _converter(kind: sa.types.TypeEngine, dialect: sa.Dialect) -> tuple[Any, bool]:
-    """The function that makes a column's value what SQLite stores, as the column's type would bind it
-    (SQLAlchemy's own text of a date or time, made without its per-value formatting), and whether equal
-    values convert alike (times, dates) rather than only the same object."""
+    """The function that makes a column's value (None too) what SQLite stores, as the column's type would
+    bind it (SQLAlchemy's own text of a date or time, made without its per-value formatting), and whether
+    equal values convert alike (times, dates) rather than only the same object."""
     if isinstance(kind, sa.DateTime):
         return _sqlite_time, True
     if isinstance(kind, sa.Date):
-        return date.isoformat, True
+        return _sqlite_date, True
     return kind.dialect_impl(dialect).bind_processor(dialect), False
 
 
-def _sqlite_time(value: datetime) -> str:
+def _sqlite_time(value: datetime | None) -> str | None:
     """SQLAlchemy's SQLite text of a datetime: its wall time to the microsecond, no offset (UTC here)."""
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return None if value is None else value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 @functools.cache

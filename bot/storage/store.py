@@ -37,7 +37,7 @@ from sqlalchemy.pool import NullPool
 
 from bot.settings import DEFAULT_TIMEOUT
 from bot.storage import inbox, outbox, turns
-from bot.storage.tables import deliveries, people
+from bot.storage.tables import JSON_OPTIONS, deliveries, people
 from bot.turn import Person, Turn
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -54,7 +54,7 @@ CACHE_KIB = 32 * 1024
 def _json_text(value: object) -> str:
     """JSON as the standard library's json.dumps reads it back (keys that are not strings become strings),
     about five times faster."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    return orjson.dumps(value, option=JSON_OPTIONS).decode()
 
 
 # JSON columns (progress, carry, outbox bodies...) through orjson on every engine: a batch of plan days

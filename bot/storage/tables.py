@@ -4,12 +4,16 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timezone
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = sa.MetaData()
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
+# How a JSON column's value is written (storage/store.py's codec, storage/bulk.py's documents): keys that
+# are not strings become strings, as the standard library's json.dumps writes them.
+JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
 Time = sa.DateTime(timezone=True)
 
 people = sa.Table(
