@@ -19,7 +19,7 @@ Run (from the repo root): python bench/delivery_scale.py [--people 100000] [--se
    due, timed inside the transaction: the claim, the adaptive decision of each day from its carry, the
    messages rendered, and the outbox rows written (median of --runs, after one warm-up run; the claimed
    rows are reset between runs). Timed in a process of its own that holds what `backline run` holds
-   (flows, plan, the store; heap frozen as it does), not the set-up's millions of rows. Target <= 50 ms.
+   (flows, plan, the store; heap settled as it does), not the set-up's millions of rows. Target <= 50 ms.
    The same on PostgreSQL (--postgres URL) in a throw-away database created and dropped here.
 5. Send rate: a second, small SQLite database with `--send` people due now, the local Bot API server
    (tests/support/botapi.py) enforcing Telegram's 30 messages/s global limit, the real bot
@@ -56,6 +56,7 @@ sys.path.insert(0, str(REPO))  # `tests` and `bot` from the repo
 
 import sqlalchemy as sa  # noqa: E402
 
+from bot import heap  # noqa: E402
 from bot.app import load_flows  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.coaching import adapt, load_plan  # noqa: E402
@@ -284,14 +285,14 @@ def due_rows(now: datetime):
 
 async def claims_child(url: str, now: datetime, runs: int, profile: bool) -> None:
     """In a process of its own, as `backline run` holds it: flows and plan loaded, the store open, the heap
-    collected and frozen; the claims timed; one JSON line (and a profile) printed."""
+    collected and settled (bot/heap.py); the claims timed; one JSON line (and a profile) printed."""
     settings = Settings()
     coach = Coach(Engine(load_flows(settings)), load_plan(settings.plan_file))
     store = await Store.open(url)
     try:
         dense = await store.run(due_rows(now))
         gc.collect()
-        gc.freeze()
+        heap.settle()  # as backline run does
         inside, cpus, whole, counts = await time_claims(store, coach, now, dense, runs)
         print("CLAIMS " + json.dumps({"inside": inside, "cpu": cpus, "whole": whole, "counts": counts,
                                       "due": len(dense)}), flush=True)

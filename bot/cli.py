@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import gc
 import json
 import logging
 import sys
 from datetime import datetime
 from pathlib import Path
 
+from bot import heap
 from bot.app import load_flows, open_backline
 from bot.coaching.content import check_plan, check_plan_flows, load_plan
 from bot.flows.graph import mermaid
@@ -215,7 +215,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     logs.configure(settings.log_level, secrets=settings.secrets)
     backline = await open_backline(settings)
-    gc.freeze()  # flows, vocabularies and plan live as long as the process: no collection walks them again
+    heap.settle()
     try:
         await run(settings, backline, args.webhook_url, args.port, args.listen)
     finally:

@@ -18,6 +18,11 @@ def _people(conn: sa.Connection, count: int) -> None:
                                     "created_at": NOW, "updated_at": NOW} for i in range(1, count + 1)])
 
 
+def _split(rows: list[dict]) -> tuple[tuple[str, ...], list[tuple]]:
+    """Dicts with the same keys as bulk takes them: the columns, and a tuple of values per row."""
+    return tuple(rows[0]), [tuple(row.values()) for row in rows]
+
+
 def _outbox_row(n: int) -> dict:
     return {"channel": "telegram", "external_id": str(n), "kind": "photo" if n % 2 else "message",
             "body": {"text": f"day {n} – “quoted” \\ é", "buttons": [["done", "Done"]], "day": n,
@@ -32,7 +37,7 @@ async def test_insert_stores_what_the_orm_insert_stores_and_returns_ids_in_order
 
     def work(conn: sa.Connection):
         conn.execute(outbox.insert(), rows[:1])  # the reference: SQLAlchemy's own statement
-        inserted = bulk.insert(conn, outbox, rows, ("external_id",))
+        inserted = bulk.insert(conn, outbox, *_split(rows), ("external_id",))
         stored = conn.execute(sa.select(outbox).order_by(outbox.c.id)).all()
         return inserted, stored
 
@@ -54,18 +59,18 @@ async def test_stored_times_compare_and_sort_as_the_orm_ones(store):
         _people(conn, 4)
         conn.execute(enrolments.insert(), [{"person_id": 1, "status": "active", "updated_at": NOW,
                                             "next_due": NOW}])
-        bulk.insert(conn, deliveries, [
+        bulk.insert(conn, deliveries, *_split([
             {"person_id": p, "day": 1, "local_date": date(2026, 3, 29), "due_at": NOW + timedelta(minutes=p),
-             "status": "queued", "claimed_at": None} for p in (2, 3)], ("person_id",))
+             "status": "queued", "claimed_at": None} for p in (2, 3)]), ("person_id",))
         conn.execute(enrolments.insert(), [{"person_id": p, "status": "active", "updated_at": NOW,
                                             "next_due": NOW + timedelta(days=1), "carry": {}}
                                            for p in (2, 3)])
         conn.execute(enrolments.insert(), [{"person_id": 4, "status": "active", "updated_at": NOW,
                                             "next_due": NOW + timedelta(days=1), "carry": None}])
-        bulk.update(conn, enrolments, "person_id", [
+        bulk.update(conn, enrolments, "person_id", *_split([
             {"person_id": 2, "next_due": NOW - timedelta(microseconds=1),
              "carry": {"day": 1, "sent": [[1, None]]}},
-            {"person_id": 3, "next_due": NOW + timedelta(microseconds=1), "carry": None}])
+            {"person_id": 3, "next_due": NOW + timedelta(microseconds=1), "carry": None}]))
         due = sa.select(enrolments.c.person_id).where(enrolments.c.next_due <= NOW).order_by(
             enrolments.c.next_due)
         raw = conn.exec_driver_sql("SELECT local_date FROM deliveries ORDER BY person_id").scalars().all()
@@ -83,12 +88,12 @@ async def test_stored_times_compare_and_sort_as_the_orm_ones(store):
 async def test_skip_existing_leaves_the_row_there_and_returns_only_the_new_ones(store):
     def work(conn: sa.Connection):
         _people(conn, 3)
-        first = bulk.insert(conn, deliveries, [
+        first = bulk.insert(conn, deliveries, *_split([
             {"person_id": 1, "day": 5, "local_date": date(2026, 3, 29), "due_at": NOW, "status": "sent",
-             "claimed_at": NOW}], ("person_id",), skip_existing=("person_id", "day"))
-        again = bulk.insert(conn, deliveries, [
+             "claimed_at": NOW}]), ("person_id",), skip_existing=("person_id", "day"))
+        again = bulk.insert(conn, deliveries, *_split([
             {"person_id": p, "day": 5, "local_date": date(2026, 3, 30), "due_at": NOW, "status": "queued",
-             "claimed_at": NOW} for p in (1, 2, 3)], ("person_id",), skip_existing=("person_id", "day"))
+             "claimed_at": NOW} for p in (1, 2, 3)]), ("person_id",), skip_existing=("person_id", "day"))
         statuses = dict(conn.execute(sa.select(deliveries.c.person_id, deliveries.c.status)).all())
         return first, again, statuses
 

@@ -27,34 +27,37 @@ _PG = postgresql.dialect()
 _OPTIONS = JSON_OPTIONS | orjson.OPT_NAIVE_UTC
 
 
-def insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], also: tuple[str, ...] = (),
-           skip_existing: tuple[str, ...] = ()) -> list[sa.Row]:
-    """Insert `rows` (dicts with the same keys) into `table` (numbered by its `id`); (id, *also) of each
+def insert(conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple],
+           also: tuple[str, ...] = (), skip_existing: tuple[str, ...] = ()) -> list[sa.Row]:
+    """Insert `rows` (tuples of `columns`' values) into `table` (numbered by its `id`); (id, *also) of each
     row inserted, in the order given. A row whose `skip_existing` columns match a row's there is skipped."""
-    columns, returning = tuple(rows[0]), ("id", *also)
+    returning = ("id", *also)
     if conn.dialect.name == "postgresql":  # the ids of one statement rise in the order of its rows
         statement = _pg_insert(table, columns, returning, skip_existing)
-        return sorted(conn.execute(statement, {"b_rows": _document(rows)}).all(), key=operator.itemgetter(0))
+        document = _document(columns, rows)
+        return sorted(conn.execute(statement, {"b_rows": document}).all(), key=operator.itemgetter(0))
     before = conn.execute(_last_id(table)).scalar() or 0
-    _driver_many(conn, _sqlite_insert(table, columns, skip_existing), table, columns, rows)
+    _driver_many(conn, _sqlite_insert(table, columns, skip_existing), table, columns, list(zip(*rows)))
     return conn.execute(_inserted(table, returning), {"b_before": before}).all()
 
 
-def update(conn: sa.Connection, table: sa.Table, key: str, rows: list[dict[str, Any]]) -> None:
-    """Set the columns of each of `rows` (dicts with the same keys) in the row whose `key` matches."""
-    columns = tuple(rows[0])
+def update(conn: sa.Connection, table: sa.Table, key: str, columns: tuple[str, ...], rows: list[tuple]
+           ) -> None:
+    """Set the columns of each of `rows` (tuples of `columns`' values) in the row whose `key` matches."""
     if conn.dialect.name == "postgresql":
-        conn.execute(_pg_update(table, key, columns), {"b_rows": _document(rows)})
-    else:
-        ordered = (*(c for c in columns if c != key), key)  # the SET columns, then the key, as in the SQL
-        _driver_many(conn, _sqlite_update(table, key, ordered), table, ordered, rows)
+        conn.execute(_pg_update(table, key, columns), {"b_rows": _document(columns, rows)})
+        return
+    by_column = dict(zip(columns, zip(*rows)))
+    ordered = (*(c for c in columns if c != key), key)  # the SET columns, then the key, as in the SQL
+    _driver_many(conn, _sqlite_update(table, key, ordered), table, ordered, [by_column[c] for c in ordered])
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------------------
 
-def _document(rows: list[dict[str, Any]]) -> str:
-    """The rows as one JSON array: times with their offset, bytes in base64 (decoded by the statement)."""
-    return orjson.dumps(rows, default=_base64, option=_OPTIONS).decode()
+def _document(columns: tuple[str, ...], rows: list[tuple]) -> str:
+    """The rows as one JSON array of objects: times with their offset, bytes in base64 (decoded by the
+    statement)."""
+    return orjson.dumps([dict(zip(columns, row)) for row in rows], default=_base64, option=_OPTIONS).decode()
 
 
 def _base64(value: Any) -> str:
@@ -98,21 +101,21 @@ def _pg_update(table: sa.Table, key: str, columns: tuple[str, ...]) -> sa.TextCl
 # -- SQLite ------------------------------------------------------------------------------------------------
 
 def _driver_many(conn: sa.Connection, sql: str, table: sa.Table, columns: tuple[str, ...],
-                 rows: list[dict[str, Any]]) -> None:
-    """Run `sql` (qmark parameters in the order of `columns`) once per row, as the driver's executemany."""
-    values = []
-    for column in columns:
+                 values: list[tuple]) -> None:
+    """Run `sql` (qmark parameters in the order of `columns`) once per row, as the driver's executemany;
+    `values` holds each column's values, in the order of `columns`."""
+    converted = []
+    for column, given in zip(columns, values, strict=True):
         convert, by_value = _converter(table.c[column].type, conn.dialect)
         if convert is None:
-            values.append([row[column] for row in rows])
+            converted.append(given)
             continue
         # A batch repeats its times (now, the minute due) and bodies: each converted once, a time by its
         # value, anything else by identity (every value is alive until the statement has run).
         done: dict[Any, Any] = {}
         key = _same if by_value else id
-        values.append([done[k] if (k := key(v := row[column])) in done else done.setdefault(k, convert(v))
-                       for row in rows])
-    conn.exec_driver_sql(sql, list(zip(*values)))
+        converted.append([done[k] if (k := key(v)) in done else done.setdefault(k, convert(v)) for v in given])
+    conn.exec_driver_sql(sql, list(zip(*converted)))
 
 
 def _same(value: Any) -> Any:

@@ -5,21 +5,20 @@ Plain functions on a Connection, so that they run inside one Store transaction w
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from bot.storage import bulk
-from bot.storage.tables import Time, deliveries, enrolments, insert_new, measurements, outbox, people
+from bot.storage.tables import Time, deliveries, enrolments, measurements, outbox, people
 from bot.storage.tables import aware as _aware
 from bot.turn import Enrolment, Planner
 
 
-@dataclass
-class Due:
-    """A delivery claimed for sending: who, which plan day, with their calf-check profile."""
+class Due(NamedTuple):
+    """A plan day claimed for sending: who, which day, with their calf-check profile (a tuple: a batch
+    claims a thousand)."""
 
     delivery_id: int
     person_id: int
@@ -83,32 +82,31 @@ def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str, plan
     if external_id is not None:
         params["b_external"] = external_id
     rows = conn.execute(_due(conn.dialect.name, external_id is not None), params).all()
-    skipped, sending, advanced, claims = [], [], [], {}
-    # the plan decides; the writes below go in three batched statements
+    days, advanced, sending = [], [], {}
+    # the plan decides; the writes below go in two batched statements
     for person_id, next_day, next_due, at, zone, profile, rescreened_at, carry, external, locale in rows:
         step = plan(next_day, _aware(next_due), at, zone, now, carry or {})
         for day, local, due in step.skipped:
-            skipped.append(_delivery_row(person_id, day, local, due, "skipped", None))
+            days.append((person_id, day, local, due, "skipped", None))
         if step.send is not None:
             day, local, due = step.send
-            sending.append(_delivery_row(person_id, day, local, due, "queued", now))
-            claims[person_id] = Due(0, person_id, channel, external, day, local, profile or {},
-                                    rescreened_at is not None, zone, locale, step.decision)
-        advanced.append({"person_id": person_id, "next_day": step.next_day, "next_due": step.next_due,
-                         "carry": carry if step.carry is None else step.carry})
-    if skipped:
-        conn.execute(insert_new(conn.dialect.name, deliveries, "person_id", "day"), skipped)
+            days.append((person_id, day, local, due, "queued", now))
+            sending[person_id] = (external, day, local, profile or {}, rescreened_at is not None, zone, locale,
+                                  step.decision)
+        advanced.append((person_id, step.next_day, step.next_due, carry if step.carry is None else step.carry))
     claimed = []
-    if sending:  # a day that already has a row was claimed by another process: it is not ours
-        inserted = bulk.insert(conn, deliveries, sending, ("person_id",), skip_existing=("person_id", "day"))
-        for delivery_id, person_id in inserted:
-            claims[person_id].delivery_id = delivery_id
-            claimed.append(claims[person_id])
+    if days:  # a day that already has a row was claimed by another process: it is not ours
+        inserted = bulk.insert(conn, deliveries, _DELIVERY, days, ("person_id", "status"),
+                               skip_existing=("person_id", "day"))
+        claimed = [Due(delivery_id, person_id, channel, *sending[person_id])
+                   for delivery_id, person_id, status in inserted if status == "queued"]
     if advanced:
-        bulk.update(conn, enrolments, "person_id", advanced)
+        bulk.update(conn, enrolments, "person_id", _ADVANCED, advanced)
     return claimed
 
 
+_DELIVERY = ("person_id", "day", "local_date", "due_at", "status", "claimed_at")  # claim_due's rows
+_ADVANCED = ("person_id", "next_day", "next_due", "carry")
 _LOCALE = people.c.progress["locale"].as_string().label("locale")  # not the whole conversation's progress
 # What claim_due unpacks from each due row, before the person's external id and language.
 _DUE_COLUMNS = (enrolments.c.person_id, enrolments.c.next_day, enrolments.c.next_due,
@@ -137,8 +135,3 @@ def _due(dialect: str, one: bool) -> sa.Select:
     query = query.order_by(enrolments.c.next_due).limit(sa.bindparam("b_limit"))
     return query.with_for_update(of=enrolments, skip_locked=True) if dialect == "postgresql" else query
 
-
-def _delivery_row(person_id: int, day: int, local: date, due: datetime, status: str,
-                  claimed_at: datetime | None) -> dict[str, Any]:
-    return {"person_id": person_id, "day": day, "local_date": local, "due_at": due, "status": status,
-            "claimed_at": claimed_at}

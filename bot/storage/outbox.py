@@ -79,26 +79,15 @@ def write_many(
     """Append (external id, draft) pairs, in order, in one statement; with `owner`, already leased."""
     if not drafts:
         return []
-    values = [
-        {
-            "channel": channel,
-            "external_id": external_id,
-            "kind": d.kind,
-            "body": d.body,
-            "blob": d.blob,
-            "ref": d.ref,
-            "status": PENDING,
-            "lease_owner": owner,
-            "lease_until": until,
-            "expires_at": d.expires_at,
-            "delivery_id": d.delivery_id,
-            "created_at": now,
-        }
-        for external_id, d in drafts
-    ]
-    ids = [row.id for row in bulk.insert(conn, outbox, values)]
+    values = [(channel, external_id, d.kind, d.body, d.blob, d.ref, PENDING, owner, until, d.expires_at,
+               d.delivery_id, now) for external_id, d in drafts]
+    ids = [row.id for row in bulk.insert(conn, outbox, _WRITTEN, values)]
     return [Row(row_id, channel, external_id, d.kind, d.body, d.blob, d.delivery_id, d.expires_at)
             for row_id, (external_id, d) in zip(ids, drafts, strict=True)]
+
+
+_WRITTEN = ("channel", "external_id", "kind", "body", "blob", "ref", "status", "lease_owner", "lease_until",
+            "expires_at", "delivery_id", "created_at")  # write_many's row
 
 
 def claim(
