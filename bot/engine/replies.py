@@ -35,6 +35,8 @@ class Reading:
         self.lead_yes, self.lead_no = _words(replies.lead_yes), _words(replies.lead_no)
         self.no_filler, self.take_back = _words(replies.no_filler), _words(replies.take_back)
         self.negated, self.ages = _words(replies.negated), _words(replies.ages)
+        self.numbers = {normalize(k): v for k, v in replies.numbers.items()}
+        self.coming_before, self.coming_after = _words(replies.coming_before), _words(replies.coming_after)
         self.pointing, self.corrections = _words(replies.pointing), _words(replies.corrections)
         self.topics = {flag: _words(words) for flag, words in replies.topics.items()}
         self.first = _words(replies.first)
@@ -121,9 +123,17 @@ class Reading:
         return {flag for flag, names in self.topics.items() if names & words}, bool(self.first & words)
 
     def age(self, text: str) -> int | None:
-        """A whole-number age typed in a reply ("15", "no, I'm 15", "30 years old")."""
-        numbers = [int(w) for w in normalize(text).split() if w.isdigit() and len(w) <= 3]
-        return numbers[0] if len(numbers) == 1 and 1 <= numbers[0] <= 120 else None
+        """A whole-number age typed in a reply ("15", "no, I'm fifteen", "30 years old"); one still to come,
+        with a word saying so just before or after it ("turning 16", "16 in March"), is a year more than the
+        person's."""
+        words = normalize(text).split()
+        found = [(i, int(w) if w.isdigit() else self.numbers[w]) for i, w in enumerate(words)
+                 if (w.isdigit() and len(w) <= 3) or w in self.numbers]
+        if len(found) != 1 or not 1 <= found[0][1] <= 120:
+            return None
+        at, age = found[0]
+        before, after = words[at - 1] if at else "", words[at + 1] if at + 1 < len(words) else ""
+        return age - 1 if before in self.coming_before or after in self.coming_after else age
 
     def number(self, text: str, low: float, high: float) -> float | int | None:
         """The number typed, within [low, high]; a unit of centimetres is allowed."""
@@ -216,7 +226,12 @@ class Readings:
         return set().union(*(f for f, _ in found)), any(first for _, first in found)
 
     def age(self, text: str, locale: str) -> int | None:
-        return next((v for r in self._order(locale) if (v := r.age(text)) is not None), None)
+        """The age typed, read in the language the reply is written in (the one whose words are the most
+        common in it; the person's on a tie): "nein, 16 im März" is German, and in "I only hurt it once"
+        the Spanish "once" is no age."""
+        words = [w for w in normalize(text).split() if not w.isdigit()]
+        speaker = max(self._order(locale), key=lambda r: sum(zipf(w, r.locale) for w in words), default=None)
+        return speaker.age(text) if speaker is not None else None
 
     def number(self, text: str, low: float, high: float, locale: str) -> float | int | None:
         return next((v for r in self._order(locale) if (v := r.number(text, low, high)) is not None), None)

@@ -411,7 +411,8 @@ class Engine:
 
     def _corrected(self, p: Progress, text: str) -> set[str]:
         """The red flags a correction says yes to: the questions it names (by their topic, or the first
-        question of the screen), else the red-flag question last answered "no"."""
+        question of the screen), else the question last answered, if it was a red-flag "no" ("wrong
+        button" just after a No at the calf check is about that question, not an earlier one)."""
         flags, first = self.readings.named(text, p.locale)
         if first and self._screen is not None:
             flags |= set(self.flows[self._screen].states[self.flows[self._screen].start].screens)
@@ -421,12 +422,10 @@ class Engine:
         return set(last.screens) if last is not None else set()
 
     def _last_no(self, p: Progress) -> State | None:
-        """The red-flag question most recently answered "no" in this conversation (found by its ref:
-        stored JSON need not keep key order)."""
-        for _, where in sorted(((int(r), q) for r, q in p.asked.items()), reverse=True):
-            if p.known.get(where) == "no":
-                return self._at(where)
-        return None
+        """The question last answered, if it is a red-flag question answered "no" in this conversation: the
+        one before the question now asked, or the last one asked once nothing is."""
+        where = p.asked.get(str(p.step - 1 if p.active else p.step), "")
+        return self._at(where) if where and p.known.get(where) == "no" else None
 
     def _recheck_denied(self, p: Progress, mentions: Mentions, out: list[Output]) -> None:
         """A denied sign is asked about again, and a sign that names no flag re-runs the whole screen:

@@ -52,6 +52,7 @@ _LANGUAGES = {"en": "english", "es": "spanish", "de": "german"}
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 _CLASS = re.compile(r"^\{([a-z_]+)\}$")
 _SENTENCE = re.compile(r"[.!?;:\n]+(?!\d)")
+_OPENING = re.compile(r"^\s*([^\W\d_]+)\s*,\s*([^\W_]*)")  # a first word set off by a comma, and the next
 SPACE = "..."  # in a phrase of `shared`: up to GAP words
 BOUNDARY = "|"  # between sentences: ends a negation's reach, and no phrase spans it
 IDIOM = "!"
@@ -96,6 +97,7 @@ class _Language:
         self.negations = frozenset(normalize(w) for w in vocabulary.negations)
         self.contrasts = frozenset(normalize(w) for w in vocabulary.contrasts)
         self.losses = frozenset(normalize(w) for w in vocabulary.losses)
+        self.degrees = frozenset(normalize(w) for w in vocabulary.degrees)
         self.no_more = frozenset(normalize(w) for w in vocabulary.no_more)
         self.reversals = tuple(tuple(normalize(p).split()) for p in vocabulary.reversals if normalize(p))
         self.others = frozenset(normalize(w) for w in vocabulary.others)
@@ -248,16 +250,28 @@ class Recogniser:
         # each language also knows the others' words for people, negations..., unless they are its own words
         for language in self._languages:
             foreign = [other for other in self._languages if other is not language]
-            for name in ("negations", "contrasts", "losses", "no_more", "others", "selves"):
+            for name in ("negations", "contrasts", "losses", "degrees", "no_more", "others", "selves"):
                 borrowed = {w for other in foreign for w in getattr(other, name)
                             if zipf(w, language.locale) < COMMON}
                 setattr(language, name, getattr(language, name) | borrowed)
             language.known = frozenset().union(*(other.known for other in self._languages))
+        self._answers = frozenset().union(*(language.negations for language in self._languages))
+
+    def tokens(self, text: str) -> list[str]:
+        """The normalised words of a message, with a BOUNDARY between sentences; a negation opening it and
+        set off by a comma answers the question asked and negates nothing after it ("no, my legs are weak",
+        "no, tengo fiebre"), unless another negation follows ("no, neither leg"; "no, I don't have a fever"
+        is still denied by its "don't")."""
+        opening = _OPENING.match(text)
+        if opening and normalize(opening.group(1)) in self._answers \
+                and normalize(opening.group(2)) not in self._answers:
+            text = f"{opening.group(1)}\n{text[opening.end(1):].lstrip(' ,')}"
+        return _tokens(text)
 
     def read(self, text: str) -> Mentions:
         positive: set[str] = set()
         negated: set[str] = set()
-        for flag, _, denied in self._scan(_tokens(text)):
+        for flag, _, denied in self._scan(self.tokens(text)):
             if flag != IDIOM:
                 (negated if denied else positive).add(flag)
         negated -= positive
@@ -267,7 +281,7 @@ class Recogniser:
     def remainder(self, text: str) -> str:
         """The normalised message without the words of any sign it mentions, and those between them ("nope,
         breathing is fine" is a "nope"), to read the rest as an answer."""
-        tokens = _tokens(text)
+        tokens = self.tokens(text)
         drop = {i for _, positions, _ in self._scan(tokens) for i in range(positions[0], positions[-1] + 1)}
         return " ".join(t for i, t in enumerate(tokens) if i not in drop and t != BOUNDARY)
 
@@ -278,9 +292,9 @@ class Recogniser:
         before: list[str] = []
         ends = set()
         for message in earlier:
-            before += _tokens(message)
+            before += self.tokens(message)
             ends.add(len(before))
-        tokens, join = before + _tokens(text), len(before)
+        tokens, join = before + self.tokens(text), len(before)
         speaker = self._speaker(tokens)
         return frozenset(flag for flag, positions, denied in self._scan(tokens)
                          if flag not in (IDIOM, UNSPECIFIC) and not denied
@@ -292,7 +306,7 @@ class Recogniser:
         """Which of `bullets` (the signs a question lists) a message names: those holding every word of the
         signs it mentions and its `own` other words, a word saying where as it is ("the numbness one" and
         "only tingling" name "numbness, tingling or an odd feeling between your legs"; "numb leg" not)."""
-        tokens = _tokens(text)
+        tokens = self.tokens(text)
         signs = {tokens[i] for flag, positions, denied in self._scan(tokens) if flag != IDIOM and not denied
                  for i in positions}
         if not signs:
@@ -388,13 +402,13 @@ def _positions(phrase: _Phrase, keys: list[frozenset[str]], start: int) -> list[
 
 def _denied(language: _Language, tokens: list[str], positions: list[int]) -> bool:
     """A negation within reach before the match, with no contrast word after it; not when the negation
-    names a lost ability (a loss word between it and the sign, or a no-more word later in the sentence),
-    nor when a reversal later in the message takes it back."""
+    names a lost ability (a loss word between it and the sign, or a no-more word later in the sentence) or a
+    degree ("never been this weak"), nor when a reversal later in the message takes it back."""
     start = positions[0]
     at = _reached(tokens, start, language.negations, language.contrasts)
     if at is None:
         return False
-    if language.losses & set(tokens[at + 1:start + 1]):
+    if (language.losses | language.degrees) & set(tokens[at + 1:start + 1]):
         return False
     after = tokens[positions[-1] + 1:]
     sentence = after[:after.index(BOUNDARY)] if BOUNDARY in after else after

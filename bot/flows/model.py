@@ -144,6 +144,8 @@ class Vocabulary(_Model):
     contrasts: tuple[str, ...] = Field((), description="Words that end a negation's reach (but, though)")
     losses: tuple[str, ...] = Field((), description="Words that, after a negation, name an ability lost "
                                                     "(no control, no feeling, no longer): a sign")
+    degrees: tuple[str, ...] = Field((), description="Words that, after a negation, make it a degree (never "
+                                                     "been this weak, nunca tan débil): a sign")
     no_more: tuple[str, ...] = Field((), description="Words later in the sentence that make a negated sign a "
                                                      "loss (I can't hold it anymore, nicht mehr)")
     reversals: tuple[str, ...] = Field((), description="Phrases after a denied sign that take the denial "
@@ -185,6 +187,11 @@ class Replies(_Model):
     take_back: tuple[str, ...] = Field((), description="Words after a leading no that take it back (doubt)")
     negated: tuple[str, ...] = Field((), description="Words that keep a take-back word a no (have not)")
     ages: tuple[str, ...] = Field((), description="Words of a stated age (years, old), no answer either way")
+    numbers: dict[str, int] = Field({}, description="Ages typed in words (fourteen) -> the number")
+    coming_before: tuple[str, ...] = Field((), description="Words just before an age saying it is still to "
+                                                          "come (turning 16): the person is a year younger")
+    coming_after: tuple[str, ...] = Field((), description="Words just after an age saying it is still to "
+                                                         "come (16 next month)")
     pointing: tuple[str, ...] = Field((), description="Pointing at a sign of a list question: a yes")
     qualifiers: tuple[str, ...] = Field((), description="Words that only qualify an answer (just, tiny, at "
                                                         "night): a hedge with no other word is not sure")
