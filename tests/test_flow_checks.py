@@ -102,6 +102,18 @@ CORPUS = {
       - {id: not_sure, positive: true, next: out}
   out: {outcome: emergency, say: outcome.emergency}
 """, "unknown red flag 'toothache'"),
+    "both sides of an unknown flag": (HEAD + """\
+  a:
+    say: screen.one_leg
+    ask: yes_no
+    screens: [neuro_one_leg]
+    both_sides: both_knees  # HERE
+    answers:
+      - {id: "yes", positive: true, next: out}
+      - {id: "no", positive: false, next: out}
+      - {id: not_sure, positive: true, next: out}
+  out: {outcome: professional, say: outcome.professional}
+""", "both_sides names 'both_knees'"),
     "unknown outcome": (HEAD + "  a:\n    outcome: spa_day  # HERE\n    say: outcome.coaching\n",
                         "unknown outcome 'spa_day'"),
     "yes_no answers wrong": (HEAD + """\

@@ -36,6 +36,7 @@ class Reading:
         self.no_filler, self.take_back = _words(replies.no_filler), _words(replies.take_back)
         self.negated, self.ages = _words(replies.negated), _words(replies.ages)
         self.numbers = {normalize(k): v for k, v in replies.numbers.items()}
+        self.both = tuple(f" {w} " for w in map(normalize, replies.both) if w)
         self.coming_before, self.coming_after = _words(replies.coming_before), _words(replies.coming_after)
         self.pointing, self.corrections = _words(replies.pointing), _words(replies.corrections)
         self.topics = {flag: _words(words) for flag, words in replies.topics.items()}
@@ -224,6 +225,11 @@ class Readings:
         """The flags and first-question mention a correction names, in any language."""
         found = [r.named(text) for r in self._order(locale)]
         return set().union(*(f for f, _ in found)), any(first for _, first in found)
+
+    def both(self, text: str) -> bool:
+        """Whether a reply names both sides ("no, both", "in beiden", "las dos"), in any language."""
+        padded = f" {normalize(text)} "
+        return any(w in padded for r in self.by_locale.values() for w in r.both)
 
     def age(self, text: str, locale: str) -> int | None:
         """The age typed, read in the language the reply is written in (the one whose words are the most

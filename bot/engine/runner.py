@@ -267,6 +267,9 @@ class Engine:
         flags = set(mentions.positive) | self._joined(p, text, mentions) | self._named(p, text, mentions)
         flags |= self._topical(p, text, mentions)
         p.said = (p.said + [text])[-RECENT_MESSAGES:]
+        if not flags and seen and p.active and (sides := self._state(p).both_sides) \
+                and self.readings.both(text):
+            flags = {sides}  # "no, both" to "in one leg?": in both legs, whatever the button would say
         if flags:  # a sign described is never taken as an answer to another question
             if not mentions.positive and self._says_yes(p, text):
                 flags |= set(self._state(p).screens)  # "yes, in both legs" after "numb": both count

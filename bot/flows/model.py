@@ -58,6 +58,9 @@ class State(_Model):
                                             "one is not sure (a clearance: only a clear yes goes on)")
     age_below: int | None = Field(None, ge=1, le=120, description="A typed age answers this yes/no "
                                                                    "question: yes below this age, no from it")
+    both_sides: str | None = Field(None, description="The red flag that a typed reply naming both sides (\"no, "
+                                                     "both\", \"beide\") says yes to: the question asks about "
+                                                     "one leg, and a literal reader's no would hide it")
     otherwise: str | None = Field(None, description="Where typed words that answer none of the buttons go "
                                                     "(instead of a hint and the question again)")
     outcome: str | None = Field(None, description="Triage outcome given on entering this state")
@@ -188,6 +191,8 @@ class Replies(_Model):
     negated: tuple[str, ...] = Field((), description="Words that keep a take-back word a no (have not)")
     ages: tuple[str, ...] = Field((), description="Words of a stated age (years, old), no answer either way")
     numbers: dict[str, int] = Field({}, description="Ages typed in words (fourteen) -> the number")
+    both: tuple[str, ...] = Field((), description="Words naming both sides (both, both legs, las dos): see a "
+                                                  "question's both_sides")
     coming_before: tuple[str, ...] = Field((), description="Words just before an age saying it is still to "
                                                           "come (turning 16): the person is a year younger")
     coming_after: tuple[str, ...] = Field((), description="Words just after an age saying it is still to "
