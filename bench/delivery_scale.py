@@ -475,7 +475,8 @@ async def main_async(args: argparse.Namespace) -> None:
         print(f"plan days into the outbox, SQLite: queue_due of {got['counts'][0]:,} {ms(got['inside'])} "
               f"(CPU {ms(got['cpu'])}); store.run with commit {ms(got['whole'])}")
         median = statistics.median(got["inside"])
-        results["into the outbox, SQLite (1,000 due)"] = (f"{median:.0f} ms", "<= 50 ms", median <= 50)
+        results["into the outbox, SQLite (1,000 due)"] = (f"{median:.0f} ms (min {min(got['inside']):.0f})",
+                                                           "<= 50 ms", median <= 50)
         if printed:
             print(printed)
 
@@ -493,8 +494,8 @@ async def main_async(args: argparse.Namespace) -> None:
                   f"{got['counts'][0]:,} {ms(got['inside'])} (that process's CPU {ms(got['cpu'])}); "
                   f"run_sync with commit {ms(got['whole'])}")
             median = statistics.median(got["inside"])
-            results["into the outbox, PostgreSQL (1,000 due)"] = (f"{median:.0f} ms", "<= 50 ms",
-                                                                   median <= 50)
+            results["into the outbox, PostgreSQL (1,000 due)"] = (
+                f"{median:.0f} ms (min {min(got['inside']):.0f})", "<= 50 ms", median <= 50)
             if printed:
                 print(printed)
 

@@ -58,9 +58,10 @@ class State(_Model):
                                             "one is not sure (a clearance: only a clear yes goes on)")
     age_below: int | None = Field(None, ge=1, le=120, description="A typed age answers this yes/no "
                                                                    "question: yes below this age, no from it")
-    both_sides: str | None = Field(None, description="The red flag that a typed reply naming both sides (\"no, "
-                                                     "both\", \"beide\") says yes to: the question asks about "
-                                                     "one leg, and a literal reader's no would hide it")
+    both_sides: str | None = Field(None, description="The red flag that a typed reply naming both sides "
+                                                     "(\"no, both\", \"beide\") says yes to: the question "
+                                                     "asks about one leg, and a literal reader's no would "
+                                                     "hide it")
     otherwise: str | None = Field(None, description="Where typed words that answer none of the buttons go "
                                                     "(instead of a hint and the question again)")
     outcome: str | None = Field(None, description="Triage outcome given on entering this state")

@@ -191,8 +191,8 @@ def _state_rules(flowset: FlowSet, state: State) -> list[tuple[str, tuple]]:
             out.append((f"unknown red flag {flag!r} (see red-flags.yaml)", ("screens", i)))
     if state.both_sides is not None and (state.both_sides not in flowset.clinical.flag_ids
                                          or not state.screens):
-        out.append((f"both_sides names {state.both_sides!r}: a red flag of red-flags.yaml, on a question that "
-                    "screens red flags", ("both_sides",)))
+        out.append((f"both_sides names {state.both_sides!r}: a red flag of red-flags.yaml, on a question "
+                    "that screens red flags", ("both_sides",)))
     if state.outcome:
         if state.outcome not in flowset.clinical.outcome_ids:
             out.append((f"unknown outcome {state.outcome!r}", ("outcome",)))

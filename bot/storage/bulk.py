@@ -114,7 +114,8 @@ def _driver_many(conn: sa.Connection, sql: str, table: sa.Table, columns: tuple[
         # value, anything else by identity (every value is alive until the statement has run).
         done: dict[Any, Any] = {}
         key = _same if by_value else id
-        converted.append([done[k] if (k := key(v)) in done else done.setdefault(k, convert(v)) for v in given])
+        converted.append([done[k] if (k := key(v)) in done else done.setdefault(k, convert(v))
+                          for v in given])
     conn.exec_driver_sql(sql, list(zip(*converted)))
 
 

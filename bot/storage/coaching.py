@@ -91,9 +91,10 @@ def claim_due(conn: sa.Connection, now: datetime, limit: int, channel: str, plan
         if step.send is not None:
             day, local, due = step.send
             days.append((person_id, day, local, due, "queued", now))
-            sending[person_id] = (external, day, local, profile or {}, rescreened_at is not None, zone, locale,
-                                  step.decision)
-        advanced.append((person_id, step.next_day, step.next_due, carry if step.carry is None else step.carry))
+            sending[person_id] = (external, day, local, profile or {}, rescreened_at is not None, zone,
+                                  locale, step.decision)
+        kept = carry if step.carry is None else step.carry
+        advanced.append((person_id, step.next_day, step.next_due, kept))
     claimed = []
     if days:  # a day that already has a row was claimed by another process: it is not ours
         inserted = bulk.insert(conn, deliveries, _DELIVERY, days, ("person_id", "status"),
