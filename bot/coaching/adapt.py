@@ -133,9 +133,10 @@ def _easier(plan: Plan, carry: Carry, checkins: dict[int, str | None], day: int)
     rule, out = plan.adapt.easier, []
     if None not in (carry.pain, carry.baseline) and carry.pain - carry.baseline >= rule.pain_rise:
         out.append("pain_rise")
-    window = range(max(1, day - plan.adapt.window), day)
-    if sum(checkins.get(d) == "worse" for d in window) >= rule.worse_checkins:
-        out.append("worse_checkins")
+    if "worse" in checkins.values():  # mostly not: counted only then
+        start = max(1, day - plan.adapt.window)
+        if sum(1 for d, c in checkins.items() if c == "worse" and start <= d < day) >= rule.worse_checkins:
+            out.append("worse_checkins")
     return tuple(out)
 
 
@@ -151,8 +152,9 @@ def _nudged(plan: Plan, checkins: dict[int, str | None], day: int) -> bool:
     """The last `missed_days` days were sent and not checked in, and the day before them was not missed
     (so a run of missed days is nudged once)."""
     n = plan.adapt.nudge.missed_days
-    return (day - n >= 1 and all(checkins.get(d, "") is None for d in range(day - n, day))
-            and checkins.get(day - n - 1, "") is not None)
+    if day - n < 1 or checkins.get(day - n - 1, "") is None or None not in checkins.values():
+        return False
+    return all(checkins.get(d, "") is None for d in range(day - n, day))
 
 
 def _checkins(plan: Plan, variant: str, offer: bool) -> tuple[str, ...]:
