@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from bot.engine.symptoms import slip, zipf
+from bot.engine.symptoms import slip, written_in, zipf
 from bot.flows.model import Replies
 from bot.values import localised_zones, normalize, time_zone
 
@@ -36,7 +36,7 @@ class Reading:
         self.no_filler, self.take_back = _words(replies.no_filler), _words(replies.take_back)
         self.negated, self.ages = _words(replies.negated), _words(replies.ages)
         self.numbers = {normalize(k): v for k, v in replies.numbers.items()}
-        self.both = tuple(f" {w} " for w in map(normalize, replies.both) if w)
+        self.both = _words(replies.both)
         self.coming_before, self.coming_after = _words(replies.coming_before), _words(replies.coming_after)
         self.pointing, self.corrections = _words(replies.pointing), _words(replies.corrections)
         self.topics = {flag: _words(words) for flag, words in replies.topics.items()}
@@ -229,15 +229,16 @@ class Readings:
     def both(self, text: str) -> bool:
         """Whether a reply names both sides ("no, both", "in beiden", "las dos"), in any language."""
         padded = f" {normalize(text)} "
-        return any(w in padded for r in self.by_locale.values() for w in r.both)
+        return any(f" {p} " in padded for r in self.by_locale.values() for p in r.both)
 
     def age(self, text: str, locale: str) -> int | None:
         """The age typed, read in the language the reply is written in (the one whose words are the most
         common in it; the person's on a tie): "nein, 16 im März" is German, and in "I only hurt it once"
         the Spanish "once" is no age."""
-        words = [w for w in normalize(text).split() if not w.isdigit()]
-        speaker = max(self._order(locale), key=lambda r: sum(zipf(w, r.locale) for w in words), default=None)
-        return speaker.age(text) if speaker is not None else None
+        order = self._order(locale)
+        if not order:
+            return None
+        return order[written_in(normalize(text).split(), [r.locale for r in order])].age(text)
 
     def number(self, text: str, low: float, high: float, locale: str) -> float | int | None:
         return next((v for r in self._order(locale) if (v := r.number(text, low, high)) is not None), None)

@@ -229,6 +229,13 @@ def zipf(token: str, locale: str) -> float:
     return _frequencies(locale).get(token, 0.0)
 
 
+def written_in(words: list[str], locales: list[str]) -> int:
+    """Which of `locales` (its index) the normalised `words` are written in: the one whose words are the
+    most common in them, the first on a tie. Numbers and sentence boundaries say nothing."""
+    words = [w for w in words if w != BOUNDARY and not _NUMBER.match(w)]
+    return max(range(len(locales)), key=lambda i: sum(zipf(w, locales[i]) for w in words))
+
+
 def _allowed(token: str) -> int:
     """Edits forgiven in a misspelt word: one, or two in a long word."""
     return 2 if len(token) >= 9 else 1
@@ -337,8 +344,7 @@ class Recogniser:
         for negation, people and oneself read every vocabulary's matches ("cancer" is English and Spanish:
         in "mi papá tuvo cáncer" the Spanish "papá" is someone else, in "I do not have cancer" the
         English "not" denies it)."""
-        words = [t for t in tokens if t != BOUNDARY and not _NUMBER.match(t)]
-        return max(self._languages, key=lambda language: sum(zipf(t, language.locale) for t in words))
+        return self._languages[written_in(tokens, [language.locale for language in self._languages])]
 
     def _scan(self, tokens: list[str]) -> Iterable[tuple[str, list[int], bool]]:
         """(flag, positions, denied) for every phrase match in the normalised `tokens`; an idiom of any
