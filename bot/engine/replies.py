@@ -16,6 +16,7 @@ from bot.values import localised_zones, normalize, time_zone
 _CLOCK = re.compile(r"^(?:(\D*?)\s+)?(\d{1,2})(?::(\d{2}))?\s*(\D*)$")
 # Emoji read as answers, before normalising drops them.
 _REPEATED = re.compile(r"([a-z])\1+")
+_PARTS = re.compile(r"[,;.!?()\n]+")  # the parts of a reply set off by punctuation
 LITTLE = 6.0  # zipf frequency from which a word is one of a language's commonest little words (my, in, the)
 _EMOJI = {"👍": "yes", "✅": "yes", "✔": "yes", "☑": "yes", "👌": "yes", "👎": "no", "❌": "no",
           "✖": "no", "🚫": "no", "🤷": "not_sure", "🤔": "not_sure"}
@@ -23,6 +24,14 @@ _EMOJI = {"👍": "yes", "✅": "yes", "✔": "yes", "☑": "yes", "👌": "yes"
 
 def _words(items: Iterable[str]) -> frozenset[str]:
     return frozenset(normalize(i) for i in items)
+
+
+def _pattern(phrase: str) -> str:
+    """A regular expression finding a phrase among normalised, spaced words; {n} is a number, {year} a year
+    from 1900 to 2099."""
+    words = [r"\d+" if w == "{n}" else r"(?:19|20)\d\d" if w == "{year}" else re.escape(normalize(w))
+             for w in phrase.split()]
+    return rf" {' '.join(w for w in words if w)} "
 
 
 class Reading:
@@ -41,11 +50,14 @@ class Reading:
         self.pointing, self.corrections = _words(replies.pointing), _words(replies.corrections)
         self.topics = {flag: _words(words) for flag, words in replies.topics.items()}
         self.first = _words(replies.first)
-        self.conditions = _words(replies.conditions)
+        self.conditions, self.limits = _words(replies.conditions), _words(replies.limits)
+        self.qualifiers, self.complaint = _words(replies.qualifiers), _words(replies.complaint)
+        self._past = [re.compile(_pattern(p)) for p in replies.past]
         groups = (replies.yes, replies.no, replies.lead_yes, replies.lead_no, replies.no_filler,
                   replies.take_back, replies.negated, replies.ages, replies.not_sure, replies.hedges,
                   replies.pointing, replies.qualifiers)
         self.filler = frozenset(w for group in groups for phrase in _words(group) for w in phrase.split())
+        self._set_off = frozenset(w for w in self.lead_yes if len(w) > 1)
         self.emoji = {e: normalize({"yes": replies.lead_yes, "no": replies.lead_no,
                                     "not_sure": replies.not_sure}[a][0]) for e, a in _EMOJI.items()}
         units = "|".join(re.escape(u) for u in sorted(_words(replies.units), key=len, reverse=True))
@@ -73,6 +85,8 @@ class Reading:
             found = "not_sure"
         if found == "no" and text.rstrip().endswith("?"):
             return "not_sure"  # "no?" asks rather than answers
+        if found is None and self._set_off_yes(text) and not self.corrects(text):  # "long time ago, yes"
+            found = "not_sure" if self.lead_no & set(words.split()) else "yes"
         return found
 
     def _yes_no(self, words: str) -> str | None:
@@ -86,20 +100,30 @@ class Reading:
         if any(f" {p} " in padded for p in self.pointing) and words.split()[0] not in self.lead_no:
             return "yes"
         first, *rest = words.split()
+        if any(p.search(padded) for p in self._past):
+            return "not_sure"  # "20 years ago", "no, as a child": it happened
         if first in self.lead_yes:
             return "not_sure" if self.lead_no & set(rest) or self.negated & set(rest) else "yes"
         if first in self.lead_no:
-            before = [first] + rest  # the word before each of `rest`
             kept = [w for i, w in enumerate(rest) if w not in self.take_back
                     or not (rest[i + 1:i + 2] and rest[i + 1] in self.negated  # "have not"
-                            or before[i] not in self.filler)]  # "calves are just tight": not the person's
+                            or any(b not in self.filler for b in rest[:i]))]  # "calves just feel tight"
             kept = [w for i, w in enumerate(kept)
                     if not (w in self.negated and i and kept[i - 1] in self.take_back)]
             if self.take_back & set(kept) or self.lead_yes & set(kept):
                 return "not_sure"
             if all(w in self.no_filler or w.isdigit() or w in self.ages for w in kept):
                 return "no"  # "no, I'm 41" states a fact; a number alone takes nothing back
+        when = (self.conditions | self.qualifiers) & set(rest)
+        if first in self.conditions or first in self.limits and when:
+            return "not_sure"  # "when I cough", "only at night": yes, when or where ("only my back": no)
         return None
+
+    def _set_off_yes(self, text: str) -> bool:
+        """Whether a word of yes opens or ends a part of the reply set off by punctuation ("at rest, yes",
+        "the right one yes, and the left one too")."""
+        parts = (normalize(part).split() for part in _PARTS.split(text))
+        return any(part and {part[0], part[-1]} & self._set_off for part in parts)
 
     def _slip_of_yes(self, word: str) -> bool:
         """Whether a one-word reply is a word of yes with one letter swapped with the next, dropped or added
@@ -126,7 +150,7 @@ class Reading:
     def age(self, text: str) -> int | None:
         """A whole-number age typed in a reply ("15", "no, I'm fifteen", "30 years old"); one still to come,
         with a word saying so just before or after it ("turning 16", "16 in March"), is a year more than the
-        person's."""
+        person's; one denied ("not 15") is none."""
         words = normalize(text).split()
         found = [(i, int(w) if w.isdigit() else self.numbers[w]) for i, w in enumerate(words)
                  if (w.isdigit() and len(w) <= 3) or w in self.numbers]
@@ -134,6 +158,8 @@ class Reading:
             return None
         at, age = found[0]
         before, after = words[at - 1] if at else "", words[at + 1] if at + 1 < len(words) else ""
+        if at > 1 and before in self.negated:
+            return None  # "I'm not 15 anymore" gives no age ("no, 15" opens with its answer)
         return age - 1 if before in self.coming_before or after in self.coming_after else age
 
     def number(self, text: str, low: float, high: float) -> float | int | None:
@@ -217,6 +243,20 @@ class Readings:
         words = normalize(text).split()
         ends = {words[0], words[-1]} if words else set()
         return any(ends & (r.lead_yes | r.lead_no) for r in self.by_locale.values())
+
+    def complaint(self, word: str) -> bool:
+        """Whether a word is one of what the bot is for (back, pain), in any language."""
+        return any(word in r.complaint for r in self.by_locale.values())
+
+    def negates(self, text: str) -> bool:
+        """Whether a reply holds a word of no or of negation, in any language."""
+        words = set(normalize(text).split())
+        return any(words & (r.lead_no | r.negated) for r in self.by_locale.values())
+
+    def opens_no(self, text: str) -> bool:
+        """Whether a reply starts with a plain no ("no, I'm just a bit unfit"), in any language."""
+        words = normalize(text).split()
+        return bool(words) and any(words[0] in r.lead_no for r in self.by_locale.values())
 
     def plain_yes(self, text: str, locale: str) -> bool:
         return any(r.plain_yes(text) for r in self._order(locale))

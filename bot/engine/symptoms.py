@@ -2,22 +2,25 @@
 
 A vocabulary (flows/symptoms/<locale>.yaml) lists phrases per red flag. Text and phrases are
 normalised (`bot.values.normalize`) and every word is stemmed with that language's Snowball stemmer.
-A phrase matches when its words occur in order with at most `GAP` other words between them. A
-word ending in `*` matches as a prefix, `{n}` matches any number and `{name}` any word of the
-vocabulary's word class `name` (such as {body} or {pain}). A misspelt word matches
-within a small edit distance (rapidfuzz), but only when it is not itself a common word of any
-language the vocabularies cover (wordfreq), so "fewer" never reads as "fever", "seeing" as "peeing",
-nor the German "wollen" as "swollen"; a short one ("pian", "fevr") only by one letter swapped,
-dropped or added after the first, and when it is no word of any vocabulary. A negation
-shortly before a match, with no contrast word between ("no fever but..."), makes it a denied
-mention: denied signs are re-checked rather than dropped. A negation is no denial when it names a lost
-ability ("no control of my bladder", "no longer able to", "...anymore"), and a denial taken back later
-in the message ("I don't have a fever, well actually I do") is a sign. A sign said of someone else
-("my dad was treated for cancer", with no word for oneself between, and nothing sharing it such as
-"so did I") and one overlapping an everyday idiom ("on pins and needles waiting for my results",
-"12 cm") are not the person's, unless the sign holds the whole idiom ("my foot keeps falling asleep").
-Every vocabulary reads every message; the words for negation, people
-and oneself are those of the language the message is written in, whichever vocabulary matched.
+A phrase matches when its words occur in order with at most `GAP` other words between them, or up to
+`FILLERS` light words of the language the message is written in and one other ("my legs are really very
+weak", "piernas muy débiles"). A word ending in `*` matches as a prefix, one starting with `=` only as
+written ("=chills" is no "chilling"), `{n}` matches any number and `{name}` any word of the vocabulary's
+word class `name` (such as {body} or {pain}). A misspelt word matches within a small edit distance
+(rapidfuzz), but only when it is not itself a common word of any language the vocabularies cover
+(wordfreq), so "fewer" never reads as "fever", "seeing" as "peeing", nor the German "wollen" as
+"swollen"; a short one ("pian", "fevr") only by one letter swapped, dropped or added after the first, and
+when it is no word of any vocabulary. A negation shortly before a match, or between its words ("my legs
+are not weak"), with no contrast word between ("no fever but..."), makes it a denied mention: denied
+signs are re-checked rather than dropped. A negation is no denial when it names a lost ability ("no
+control of my bladder", "no longer able to", "...anymore"), and a denial taken back later in the message
+("I don't have a fever, well actually I do") is a sign. A sign said of someone else ("my dad was treated
+for cancer", with no word for oneself between, and nothing sharing it such as "so did I") and one
+overlapping an everyday idiom ("on pins and needles waiting for my results", "12 cm") are not the
+person's, unless the sign holds the whole idiom ("my foot keeps falling asleep"). A word that refers back
+("they") reads as the word saying where before it ("my legs ... they are weak"). Every vocabulary reads
+every message; the words for negation, people and oneself are those of the language the message is
+written in, whichever vocabulary matched.
 Beyond one message: `joined` reads a sign split across the last messages ("numb", then "both legs"),
 `named` the bullets of a question's list that a sign names, `about` whether words are a question's.
 """
@@ -38,6 +41,7 @@ from bot.values import normalize
 from bot.flows.model import Vocabulary
 
 GAP = 2  # other words allowed between two words of a phrase
+FILLERS = 5  # light words (`fillers`) allowed between two words of a phrase, with one other word
 NEGATION_REACH = 3  # words before a match that a negation reaches across
 OTHERS_REACH = 6  # words before a match that a word for someone else reaches ("my dad was told he had")
 COMMON = 3.0  # zipf frequency from which a word is a real word, never a typo
@@ -48,11 +52,13 @@ LONG = 5  # letters from which a misspelt word may be any word of the vocabulary
 SHORT = 3
 FOREIGN = 1.0  # below this a word is no word of a language (unless a typo: then it is rare everywhere)
 UNSPECIFIC = "*"
+EXACT = "="  # before a phrase word: that word as written, not its stem
 _LANGUAGES = {"en": "english", "es": "spanish", "de": "german"}
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 _CLASS = re.compile(r"^\{([a-z_]+)\}$")
 _SENTENCE = re.compile(r"[.!?;:\n]+(?!\d)")
 _OPENING = re.compile(r"^\s*([^\W\d_]+)\s*,\s*([^\W_]*)")  # a first word set off by a comma, and the next
+_FIRST = re.compile(r"^\s*([^\W\d_]+)")
 SPACE = "..."  # in a phrase of `shared`: up to GAP words
 BOUNDARY = "|"  # between sentences: ends a negation's reach, and no phrase spans it
 IDIOM = "!"
@@ -72,7 +78,8 @@ class Mentions:
 
 @dataclass(frozen=True, slots=True)
 class _Word:
-    """One word of a phrase: a stem, a prefix (`*`), any number (`{n}`), or a word class (`{body}`)."""
+    """One word of a phrase: a stem, a prefix (`*`), a word as written (`=`), any number (`{n}`), or a word
+    class (`{body}`)."""
 
     text: str
     stem: str
@@ -99,9 +106,11 @@ class _Language:
         self.losses = frozenset(normalize(w) for w in vocabulary.losses)
         self.degrees = frozenset(normalize(w) for w in vocabulary.degrees)
         self.no_more = frozenset(normalize(w) for w in vocabulary.no_more)
+        self.fillers = frozenset(normalize(w) for w in vocabulary.fillers)
         self.reversals = tuple(tuple(normalize(p).split()) for p in vocabulary.reversals if normalize(p))
         self.others = frozenset(normalize(w) for w in vocabulary.others)
         self.selves = frozenset(normalize(w) for w in vocabulary.selves)
+        self.referring = frozenset(normalize(w) for w in vocabulary.referring)
         self.shared = tuple(tuple(w if w == SPACE else normalize(w) for w in p.split()
                                   if w == SPACE or normalize(w)) for p in vocabulary.shared if normalize(p))
         self.places = vocabulary.places
@@ -167,10 +176,11 @@ class _Language:
             if _CLASS.match(raw):
                 out.append(_Word("", "", cls=raw[1:-1]))
                 continue
-            text = normalize(raw.rstrip("*"))
+            text, exact = normalize(raw.lstrip(EXACT).rstrip("*")), raw.startswith(EXACT)
             for part in text.split():
                 prefix = raw.endswith("*")
-                out.append(_Word(part, part if prefix else self.stem(part), prefix=prefix))
+                stem = part if prefix else EXACT + part if exact else self.stem(part)
+                out.append(_Word(part, stem, prefix=prefix))
         return tuple(out)
 
     def _matches(self, token: str, slips: bool = False) -> frozenset[str]:
@@ -182,20 +192,25 @@ class _Language:
             return frozenset({"#"} | ({token} & self._stems))
         if token not in self._texts and self._foreign(token):
             return frozenset()  # no stem or typo of this language's words, only the words themselves
-        found = {s for s in (self.stem(token),) if s in self._stems}
+        found = {s for s in (self.stem(token), EXACT + token) if s in self._stems}
         found |= {f"{p}*" for p in self._prefixes if token.startswith(p)}
         typo = all(zipf(token, lang) < COMMON for lang in self._common_in)
         if typo and len(token) >= LONG:
             for text, _, _ in extract(token, self._long, scorer=OSA.distance,
                                       score_cutoff=_allowed(token), limit=3):
-                found.add(self.stem(text))
+                found |= self._written(text)
             found |= {f"{p}*" for p in self._prefixes if len(p) >= LONG
                       and OSA.distance(token[:len(p)], p) <= 1}
         if slips and typo and SHORT <= len(token) <= LONG and token not in self.known:
-            found |= {self.stem(text) for text in self._slips(token)}
+            found |= {key for text in self._slips(token) for key in self._written(text)}
         found |= {f"{{{name}}}" for name, forms in self._classes.items()
                   if any(len(form) == 1 and _key(form[0]) in found for form in forms)}
         return frozenset(found)
+
+
+    def _written(self, text: str) -> set[str]:
+        """The keys of a vocabulary word as written: its stem, and itself if a phrase takes it exactly."""
+        return {self.stem(text)} | ({EXACT + text} & self._stems)
 
 
 _END = frozenset({BOUNDARY})
@@ -257,22 +272,29 @@ class Recogniser:
         # each language also knows the others' words for people, negations..., unless they are its own words
         for language in self._languages:
             foreign = [other for other in self._languages if other is not language]
-            for name in ("negations", "contrasts", "losses", "degrees", "no_more", "others", "selves"):
+            for name in ("negations", "contrasts", "losses", "degrees", "no_more", "fillers", "others",
+                         "referring", "selves"):
                 borrowed = {w for other in foreign for w in getattr(other, name)
                             if zipf(w, language.locale) < COMMON}
                 setattr(language, name, getattr(language, name) | borrowed)
             language.known = frozenset().union(*(other.known for other in self._languages))
         self._answers = frozenset().union(*(language.negations for language in self._languages))
+        yes = [w for v in vocabularies for w in v.affirmations]
+        self._yes = frozenset(normalize(w) for w in yes)
+        self._accented_yes = frozenset(w.casefold() for w in yes if normalize(w) != w.casefold())
 
     def tokens(self, text: str) -> list[str]:
         """The normalised words of a message, with a BOUNDARY between sentences; a negation opening it and
         set off by a comma answers the question asked and negates nothing after it ("no, my legs are weak",
         "no, tengo fiebre"), unless another negation follows ("no, neither leg"; "no, I don't have a fever"
-        is still denied by its "don't")."""
-        opening = _OPENING.match(text)
+        is still denied by its "don't"). So does a yes ("sí, me duele el pecho" is no "si me": if I)."""
+        opening, first = _OPENING.match(text), _FIRST.match(text)
         if opening and normalize(opening.group(1)) in self._answers \
-                and normalize(opening.group(2)) not in self._answers:
-            text = f"{opening.group(1)}\n{text[opening.end(1):].lstrip(' ,')}"
+                and normalize(opening.group(2)) not in self._answers \
+                or opening and normalize(opening.group(1)) in self._yes \
+                or first and first.group(1).casefold() in self._accented_yes:
+            word = (opening or first).group(1)
+            text = f"{word}\n{text[text.index(word) + len(word):].lstrip(' ,')}"
         return _tokens(text)
 
     def read(self, text: str) -> Mentions:
@@ -351,18 +373,33 @@ class Recogniser:
         language drops the matches it overlaps in every language."""
         found = []
         speaker = self._speaker(tokens)
+        tokens = self._referred(speaker, tokens)
+        light = [t in speaker.fillers for t in tokens]
         for language in self._languages:
             keys = [language.matches(t, language is speaker) for t in tokens]
             for start, key in ((i, k) for i, ks in enumerate(keys) for k in ks):
                 for phrase in language.starting.get(key, ()):
                     if start + len(phrase.words) > len(keys):  # more words than the text has left
                         continue
-                    positions = _positions(phrase, keys, start)
+                    positions = _positions(phrase, keys, light, start)
                     if positions and not self._of_someone_else(speaker, tokens, positions):
                         found.append((phrase.flag, positions, _denied(speaker, tokens, positions)))
         idioms = [set(p) for flag, p, _ in found if flag == IDIOM]
         yield from (m for m in found if m[0] == IDIOM  # a sign holding a whole idiom and more words is kept
                     or all(not idiom & set(m[1]) or idiom < set(m[1]) for idiom in idioms))
+
+    def _referred(self, speaker: _Language, tokens: list[str]) -> list[str]:
+        """`tokens` with each word that refers back ("they") replaced by the word saying where that it
+        follows in its sentence: "my legs are not numb but they are weak" reads "... but legs are weak"."""
+        out, place = list(tokens), None
+        for i, token in enumerate(tokens):
+            if token == BOUNDARY:
+                place = None
+            elif token in speaker.referring:
+                out[i] = place or token
+            elif any(language.place(token) for language in self._languages):
+                place = token
+        return out
 
     def _of_someone_else(self, speaker: _Language, tokens: list[str], positions: list[int]) -> bool:
         """Said of someone else: a word for someone else (or its plural, "dads") shortly before the match
@@ -387,38 +424,44 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
-def _positions(phrase: _Phrase, keys: list[frozenset[str]], start: int) -> list[int]:
-    """Positions of a match of `phrase` starting at `start` (empty if none): each word within GAP of
-    the last."""
+def _positions(phrase: _Phrase, keys: list[frozenset[str]], light: list[bool], start: int) -> list[int]:
+    """Positions of a match of `phrase` starting at `start` (empty if none): each word after at most GAP
+    other words, or after up to FILLERS `light` ones and at most one other ("legs have never been this
+    weak"; not "numb down my left leg since yesterday, below")."""
     def search(word: int, at: int) -> list[int] | None:
         if word == len(phrase.words):
             return []
-        key = _key(phrase.words[word])
-        for i in range(at, min(at + GAP + 1, len(keys))):
+        key, heavy = _key(phrase.words[word]), 0
+        for i in range(at, len(keys)):
             if keys[i] is _END:
                 return None
             if key in keys[i]:
                 rest = search(word + 1, i + 1)
                 if rest is not None:
                     return [i] + rest
+            heavy, skipped = heavy + (not light[i]), i - at + 1
+            if heavy > GAP or skipped - heavy > FILLERS or skipped > GAP and heavy > 1:
+                return None
         return None
     found = search(1, start + 1) if _key(phrase.words[0]) in keys[start] else None
     return [start] + found if found is not None else []
 
 
 def _denied(language: _Language, tokens: list[str], positions: list[int]) -> bool:
-    """A negation within reach before the match, with no contrast word after it; not when the negation
-    names a lost ability (a loss word between it and the sign, or a no-more word later in the sentence) or a
-    degree ("never been this weak"), nor when a reversal later in the message takes it back."""
-    start = positions[0]
-    at = _reached(tokens, start, language.negations, language.contrasts)
-    if at is None:
-        return False
-    if (language.losses | language.degrees) & set(tokens[at + 1:start + 1]):
-        return False
+    """A negation within reach before the match, or between two of its words, with no contrast word after
+    it; not when the negation names a lost ability (a loss word between it and the sign's next word, or,
+    for one before the match, a no-more word later in the sentence) or a degree ("never been this weak"),
+    nor when a reversal later in the message takes it back."""
+    def denies(at: int, word: int) -> bool:
+        return not (language.losses | language.degrees) & set(tokens[at + 1:word + 1])
     after = tokens[positions[-1] + 1:]
     sentence = after[:after.index(BOUNDARY)] if BOUNDARY in after else after
-    if language.no_more & set(sentence):
+    before = _reached(tokens, positions[0], language.negations, language.contrasts)
+    inside = any(tokens[at] in language.negations and not language.contrasts & set(tokens[at + 1:word])
+                 and denies(at, word) for word, last in zip(positions[1:], positions)
+                 for at in range(last + 1, word))  # "not 15 anymore" is no loss: no_more is not read
+    if not (inside or before is not None and denies(before, positions[0])
+            and not language.no_more & set(sentence)):
         return False
     return not any(_holds(after, reversal) for reversal in language.reversals)
 

@@ -146,10 +146,16 @@ class Vocabulary(_Model):
     locale: str = Field(pattern=r"^[a-z]{2}$")
     negations: tuple[str, ...] = Field(min_length=1, description="Words that deny a sign that follows them")
     contrasts: tuple[str, ...] = Field((), description="Words that end a negation's reach (but, though)")
+    affirmations: tuple[str, ...] = Field((), description="Words of yes that, opening a message set off "
+                                                          "by a comma (or written with an accent: sí), "
+                                                          "answer the question, no part of a sign after")
     losses: tuple[str, ...] = Field((), description="Words that, after a negation, name an ability lost "
                                                     "(no control, no feeling, no longer): a sign")
     degrees: tuple[str, ...] = Field((), description="Words that, after a negation, make it a degree (never "
                                                      "been this weak, nunca tan débil): a sign")
+    fillers: tuple[str, ...] = Field((), description="Words that do not count towards the gap a phrase "
+                                                     "allows between its words (are, really, been, kind "
+                                                     "of): 'my legs are really very weak' is legs, weak")
     no_more: tuple[str, ...] = Field((), description="Words later in the sentence that make a negated sign a "
                                                      "loss (I can't hold it anymore, nicht mehr)")
     reversals: tuple[str, ...] = Field((), description="Phrases after a denied sign that take the denial "
@@ -157,6 +163,12 @@ class Vocabulary(_Model):
     others: tuple[str, ...] = Field((), description="Words for someone else (dad, friend, cat): a sign said "
                                                     "of them, with no word for oneself between, is not the "
                                                     "person's")
+    referring: tuple[str, ...] = Field((), description="Words that, after a word saying where earlier in "
+                                                       "the sentence, refer back to it and read as it (my "
+                                                       "legs ... they are weak)")
+    referring: tuple[str, ...] = Field((), description="Words that, after a word saying where earlier in "
+                                                       "the sentence, refer back to it and read as it (my "
+                                                       "legs ... they are weak)")
     selves: tuple[str, ...] = Field((), description="Words for oneself (I, my, me) that end the reach of "
                                                     "`others`")
     shared: tuple[str, ...] = Field((), description="Phrases that give a sign said of someone else to "
@@ -203,6 +215,13 @@ class Replies(_Model):
                                                         "night): a hedge with no other word is not sure")
     conditions: tuple[str, ...] = Field((), description="Words that start saying when an answer holds "
                                                         "(when, if): 'a bit when I cough' is not sure")
+    limits: tuple[str, ...] = Field((), description="Words that, opening a reply with a condition or "
+                                                    "qualifier after them, say when the sign is there "
+                                                    "(only, mostly): 'only at night' is not sure")
+    past: tuple[str, ...] = Field((), description="Phrases saying when something happened ({n} years ago, "
+                                                  "as a child; {n} is a number, {year} a year): not sure")
+    complaint: tuple[str, ...] = Field((), description="Words of what the bot is for (back, pain, calves): "
+                                                       "a reply of these alone names no sign of a question")
     corrections: tuple[str, ...] = Field((), description="Taking back an earlier answer")
     topics: dict[str, tuple[str, ...]] = Field({}, description="Red-flag id -> words that name its "
                                                                "question in a correction (yes to the bladder "
