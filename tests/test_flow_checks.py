@@ -432,8 +432,10 @@ def test_a_flagged_person_reaching_coaching_without_clearance_is_unsafe(tmp_path
 def test_a_clearance_answer_that_skips_the_record_is_unsafe(tmp_path):
     folder = copy_flows(tmp_path)
     triage = folder / "triage.yaml"
-    triage.write_text(triage.read_text().replace('{id: "yes", action: record_clearance, next: cleared}',
-                                                 '{id: "yes", next: cleared}'))
+    text = triage.read_text()
+    assert '{id: "yes", action: record_clearance, clears: true, next: cleared}' in text
+    triage.write_text(text.replace('{id: "yes", action: record_clearance, clears: true, next: cleared}',
+                                   '{id: "yes", clears: true, next: cleared}'))
     problems = problems_of(folder)
     assert problems and all("with no recorded clearance" in p for p in problems)
 

@@ -52,6 +52,8 @@ class Reading:
         self.first = _words(replies.first)
         self.conditions, self.limits = _words(replies.conditions), _words(replies.limits)
         self.qualifiers, self.complaint = _words(replies.qualifiers), _words(replies.complaint)
+        self.cleared, self.not_cleared = _words(replies.cleared), _words(replies.not_cleared)
+        self.regrets = _words(replies.regrets)
         self._past = [re.compile(_pattern(p)) for p in replies.past]
         groups = (replies.yes, replies.no, replies.lead_yes, replies.lead_no, replies.no_filler,
                   replies.take_back, replies.negated, replies.ages, replies.not_sure, replies.hedges,
@@ -100,8 +102,8 @@ class Reading:
         if any(f" {p} " in padded for p in self.pointing) and words.split()[0] not in self.lead_no:
             return "yes"
         first, *rest = words.split()
-        if any(p.search(padded) for p in self._past):
-            return "not_sure"  # "20 years ago", "no, as a child": it happened
+        if not words.isdigit() and any(p.search(padded) for p in self._past):
+            return "not_sure"  # "20 years ago", "no, as a child": it happened ("1985" alone may be a birth)
         if first in self.lead_yes:
             return "not_sure" if self.lead_no & set(rest) or self.negated & set(rest) else "yes"
         if first in self.lead_no:
@@ -133,8 +135,20 @@ class Reading:
         return any(len(yes) > 2 and slip(word, yes) for yes in self.yes | self.lead_yes if " " not in yes)
 
     def plain_yes(self, text: str) -> bool:
-        """Whether the whole reply is a plain yes ("yes", "yes I have"), with nothing qualifying it."""
-        return "?" not in text and normalize(text) in self.yes
+        """Whether the reply is a plain yes ("yes", "yes I have") or says it was given ("my GP said exercise
+        is fine"), with nothing qualifying it in this language (see `qualified`)."""
+        words = normalize(text)
+        return "?" not in text and not self.qualified(text) \
+            and (words in self.yes or any(f" {p} " in f" {words} " for p in self.cleared))
+
+    def qualified(self, text: str) -> bool:
+        """Whether a yes is held back: doubt, a no or negation, a condition, regret ("unfortunately") or
+        words saying it is not quite or not yet given ("sort of", "but", "for now", "an appointment")."""
+        padded = f" {normalize(text)} "
+        words = set(padded.split())
+        held = self.lead_no | self.negated | self.conditions - self.lead_yes | self.regrets  # "si" is yes
+        return bool(words & held) \
+            or any(f" {p} " in padded for p in self.not_sure | self.not_cleared)
 
     def corrects(self, text: str) -> bool:
         """Whether the reply takes back an earlier answer rather than answering the question asked."""
@@ -259,7 +273,9 @@ class Readings:
         return bool(words) and any(words[0] in r.lead_no for r in self.by_locale.values())
 
     def plain_yes(self, text: str, locale: str) -> bool:
-        return any(r.plain_yes(text) for r in self._order(locale))
+        """A plain yes in some language, held back in none."""
+        order = self._order(locale)
+        return any(r.plain_yes(text) for r in order) and not any(r.qualified(text) for r in order)
 
     def named(self, text: str, locale: str) -> tuple[set[str], bool]:
         """The flags and first-question mention a correction names, in any language."""

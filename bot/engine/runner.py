@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 ADVANCE = "advance"
 RESUME = "resume"  # marks a stack frame left by an Interrupt: return there and ask again
 OTHERWISE = "otherwise"
-RECENT_QUESTIONS = 40  # red-flag questions remembered for late presses
 RECENT_MESSAGES = 2  # typed messages read with the next one, for a sign split across them
 BULLET = "•"  # starts a line of a question's text that lists one sign
 
@@ -150,7 +149,7 @@ class Engine:
                 if option is None:
                     p.step += 1
                     if state.screens:
-                        self._remember(p)
+                        p.remember(f"{p.flow}.{p.state}")
                     out.append(self._question(p, state))
                     return
                 if positive(state, option):
@@ -166,8 +165,11 @@ class Engine:
                 out.append(self.say(p.locale, state.say))
             if state.action:
                 out.append(Action(state.action, dict(p.answers)))
-            if kind == "outcome":
-                p.outcome = p.last_outcome = state.outcome
+            if kind == "outcome":  # a less urgent outcome than the last replaces it only after a clearance
+                p.outcome = state.outcome
+                if p.last_outcome is None or self.flowset.clinical.urgency(state.outcome) \
+                        >= self.flowset.clinical.urgency(p.last_outcome):
+                    p.last_outcome = state.outcome
                 p.noted.clear()
                 out.append(Outcome(state.outcome, tuple(p.flags)))
             if kind == "use":
@@ -203,11 +205,6 @@ class Engine:
     def _urgency(self, flag: str) -> int:
         clinical = self.flowset.clinical
         return clinical.urgency(clinical.flag_outcome(flag))
-
-    def _remember(self, p: Progress) -> None:
-        p.asked[p.ref] = f"{p.flow}.{p.state}"
-        while len(p.asked) > RECENT_QUESTIONS:
-            del p.asked[min(p.asked, key=int)]
 
     def _note(self, p: Progress, flags: set[str], out: list[Output]) -> None:
         """Red flags the person reported outside their question: the screen runs again (restarted if
@@ -254,7 +251,7 @@ class Engine:
     def _late(self, p: Progress, press: Press, out: list[Output]) -> None:
         """A press on an earlier question: a yes or "not sure" to a red-flag question is applied
         (it can only make things more urgent); anything else is refused as stale."""
-        state = self._at(p.asked.get(press.ref, ""))
+        state = self._at(p.question(press.ref) or "")
         option = next((a for a in state.options if a.id == press.answer), None) if state else None
         if option is None or not positive(state, option) or self._screen is None:
             out.append(Refused(self.text(p.locale, "hint.stale"), "hint.stale"))
@@ -305,8 +302,8 @@ class Engine:
             age = read.age(typed, p.locale) if state.age_below else None
             if age is not None:  # "no, I'm 15" to "are you under 16?" says yes
                 found = "yes" if age < state.age_below else "no"
-            elif state.strict and found == "yes" and not read.plain_yes(text, p.locale):
-                found = "not_sure"  # "yes, but they want to see me again" is no clear yes
+            elif state.strict and found != "no":  # "yes, but they want to see me again" is no clear yes
+                found = "yes" if read.plain_yes(text, p.locale) else "not_sure" if found else None
             option = next((a for a in state.options if a.id == found), None)
         elif state.ask == "choice":
             index = replies.choice(text, [self._label(p, a) for a in state.options])
@@ -440,7 +437,7 @@ class Engine:
     def _last_no(self, p: Progress) -> State | None:
         """The question last answered, if it is a red-flag question answered "no" in this conversation: the
         one before the question now asked, or the last one asked once nothing is."""
-        where = p.asked.get(str(p.step - 1 if p.active else p.step), "")
+        where = p.question(str(p.step - 1 if p.active else p.step)) or ""
         return self._at(where) if where and p.known.get(where) == "no" else None
 
     def _recheck_denied(self, p: Progress, mentions: Mentions, out: list[Output]) -> None:
@@ -466,6 +463,8 @@ class Engine:
                 p.locale = option.locale
             if option.action:
                 out.append(Action(option.action, dict(p.answers)))
+            if option.clears:
+                p.last_outcome = None
         self._fire(p, _trigger(option.id) if option else ADVANCE)
         self._settle(p, out)
 

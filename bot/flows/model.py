@@ -31,6 +31,8 @@ class Answer(_Model):
     positive: bool | None = Field(None, description="Whether this answer reports the screened red flag")
     next: str = Field(description="The state to go to")
     action: str | None = Field(None, description="An action the adapters carry out, e.g. accept_coaching")
+    clears: bool = Field(False, description="A professional's clearance: the last outcome stops standing, "
+                                            "so the next one may be less urgent")
     locale: str | None = Field(None, pattern=r"^[a-z]{2}$",
                                description="The person's language from this answer on (the engine sets it)")
 
@@ -222,6 +224,13 @@ class Replies(_Model):
                                                   "as a child; {n} is a number, {year} a year): not sure")
     complaint: tuple[str, ...] = Field((), description="Words of what the bot is for (back, pain, calves): "
                                                        "a reply of these alone names no sign of a question")
+    cleared: tuple[str, ...] = Field((), description="Phrases saying a professional gave the go-ahead "
+                                                     "(said exercise is fine, cleared me): a clear yes to a "
+                                                     "strict question, with or without a word of yes")
+    not_cleared: tuple[str, ...] = Field((), description="Phrases that hold a yes to a strict question back "
+                                                         "(but, for now, avoid, an appointment)")
+    regrets: tuple[str, ...] = Field((), description="Words of regret (unfortunately, leider): a yes to a "
+                                                     "symptom, never to a strict question")
     corrections: tuple[str, ...] = Field((), description="Taking back an earlier answer")
     topics: dict[str, tuple[str, ...]] = Field({}, description="Red-flag id -> words that name its "
                                                                "question in a correction (yes to the bladder "
