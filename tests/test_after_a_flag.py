@@ -75,9 +75,22 @@ def test_only_a_clearance_lets_the_next_check_end_less_urgent(engine):
     assert progress.last_outcome == "coaching"
 
 
-def test_regret_or_an_appointment_is_no_clearance(engine):
+def test_a_go_ahead_in_a_sentence_is_a_clearance(engine):
+    for said in ("yes", "yep, physio cleared me", "I saw my GP on monday and she said exercise is fine",
+                 "sí, el médico me vio y dijo que el ejercicio está bien",
+                 "ja, der Hausarzt hat gesagt, Sport ist okay"):
+        progress, _ = triage(engine, yes_to={"dvt_signs"})
+        progress, out = again(engine, progress)
+        progress, out = engine.handle(progress, Text(said))
+        assert "triage.clearance_thanks" in keys(out), said
+
+
+def test_regret_doubt_or_not_yet_is_no_clearance(engine):
     for said in ("unfortunately", "leider", "lamentablemente", "yes, I have an appointment on friday",
-                 "yes, they said to rest for now", "sort of"):
+                 "yes, they said to rest for now", "sort of", "haven't been cleared to exercise",
+                 "nobody has cleared me", "my wife said exercise is fine",
+                 "the doctor said I can exercise in a month", "I'll ask whether exercise is fine",
+                 "yes they did say to stop exercising"):
         progress, _ = triage(engine, yes_to={"dvt_signs"})
         progress, out = again(engine, progress)
         progress, out = engine.handle(progress, Text(said))

@@ -68,7 +68,7 @@ class Progress:
 
     def question(self, ref: str) -> str | None:
         """The red-flag question ("flow.state") that `ref` named, if it is remembered."""
-        step = int(ref) if ref.isdigit() else None
+        step = int(ref) if ref.isascii() and ref.isdigit() else None
         return next((where for where, refs in self.asked.items() if step in refs), None)
 
     @classmethod
@@ -78,13 +78,15 @@ class Progress:
         asked = data.get("asked") or {}
         if any(isinstance(v, str) for v in asked.values()):  # saved before: {ref: "flow.state"}
             by_question: dict[str, list[int]] = {}
-            for ref, where in sorted(asked.items(), key=lambda item: int(item[0])):
-                by_question.setdefault(where, []).append(int(ref))
+            refs = sorted((int(ref), where) for ref, where in asked.items()
+                          if ref.isascii() and ref.isdigit())
+            for ref, where in refs:
+                by_question.setdefault(where, []).append(ref)
             data = data | {"asked": by_question}
         return cls(**data)
 
 
-ASKED = 2_000  # refs of red-flag questions remembered for late presses (a screen asks 13)
+ASKED = 600  # refs of red-flag questions remembered for late presses (a screen asks 13: 46 screens)
 
 
 def _copied(asked: dict[str, list[int]]) -> dict[str, list[int]]:

@@ -53,7 +53,8 @@ class Reading:
         self.conditions, self.limits = _words(replies.conditions), _words(replies.limits)
         self.qualifiers, self.complaint = _words(replies.qualifiers), _words(replies.complaint)
         self.cleared, self.not_cleared = _words(replies.cleared), _words(replies.not_cleared)
-        self.regrets = _words(replies.regrets)
+        self.regrets, self.professionals = _words(replies.regrets), _words(replies.professionals)
+        self.outgrown = _words(replies.outgrown)
         self._past = [re.compile(_pattern(p)) for p in replies.past]
         groups = (replies.yes, replies.no, replies.lead_yes, replies.lead_no, replies.no_filler,
                   replies.take_back, replies.negated, replies.ages, replies.not_sure, replies.hedges,
@@ -135,11 +136,12 @@ class Reading:
         return any(len(yes) > 2 and slip(word, yes) for yes in self.yes | self.lead_yes if " " not in yes)
 
     def plain_yes(self, text: str) -> bool:
-        """Whether the reply is a plain yes ("yes", "yes I have") or says it was given ("my GP said exercise
-        is fine"), with nothing qualifying it in this language (see `qualified`)."""
+        """Whether the reply is a plain yes ("yes", "yes I have") or says a professional gave it ("my GP said
+        exercise is fine"); `Readings.plain_yes` also asks that nothing qualifies it (`qualified`)."""
         words = normalize(text)
-        return "?" not in text and not self.qualified(text) \
-            and (words in self.yes or any(f" {p} " in f" {words} " for p in self.cleared))
+        padded = f" {words} "
+        return "?" not in text and (words in self.yes or bool(self.professionals & set(words.split()))
+                                    and any(f" {p} " in padded for p in self.cleared))
 
     def qualified(self, text: str) -> bool:
         """Whether a yes is held back: doubt, a no or negation, a condition, regret ("unfortunately") or
@@ -164,7 +166,7 @@ class Reading:
     def age(self, text: str) -> int | None:
         """A whole-number age typed in a reply ("15", "no, I'm fifteen", "30 years old"); one still to come,
         with a word saying so just before or after it ("turning 16", "16 in March"), is a year more than the
-        person's; one denied ("not 15") is none."""
+        person's; one denied is below it ("not 16 yet"), or none if outgrown ("not 15 anymore")."""
         words = normalize(text).split()
         found = [(i, int(w) if w.isdigit() else self.numbers[w]) for i, w in enumerate(words)
                  if (w.isdigit() and len(w) <= 3) or w in self.numbers]
@@ -172,8 +174,8 @@ class Reading:
             return None
         at, age = found[0]
         before, after = words[at - 1] if at else "", words[at + 1] if at + 1 < len(words) else ""
-        if at > 1 and before in self.negated:
-            return None  # "I'm not 15 anymore" gives no age ("no, 15" opens with its answer)
+        if at > 1 and before in self.negated:  # "no, 15" opens with its answer
+            return None if after in self.outgrown else age - 1  # "not 15 anymore"; "not 16 yet" is 15
         return age - 1 if before in self.coming_before or after in self.coming_after else age
 
     def number(self, text: str, low: float, high: float) -> float | int | None:
@@ -266,11 +268,6 @@ class Readings:
         """Whether a reply holds a word of no or of negation, in any language."""
         words = set(normalize(text).split())
         return any(words & (r.lead_no | r.negated) for r in self.by_locale.values())
-
-    def opens_no(self, text: str) -> bool:
-        """Whether a reply starts with a plain no ("no, I'm just a bit unfit"), in any language."""
-        words = normalize(text).split()
-        return bool(words) and any(words[0] in r.lead_no for r in self.by_locale.values())
 
     def plain_yes(self, text: str, locale: str) -> bool:
         """A plain yes in some language, held back in none."""

@@ -295,8 +295,8 @@ class Engine:
         if state.ask == "yes_no":
             found = read.yes_no(text, p.locale)
             if found == "not_sure" and state.screens and not mentions and read.hedged(text) \
-                    and self._aside(state, text):  # asked again; "no, I'm just a bit unfit" is a no
-                found = "no" if read.opens_no(text) else None
+                    and self._aside(state, text):
+                found = None  # asked again
             elif found is None and state.screens and not mentions and self._naming(state, text):
                 found = "not_sure"  # "only the injection one": a sign of the question named
             age = read.age(typed, p.locale) if state.age_below else None
@@ -391,13 +391,11 @@ class Engine:
         return texts + self._topics(state)
 
     def _aside(self, state: State, text: str) -> bool:
-        """A hedge in words about something else ("my knees crack a bit" to the saddle question, "no, I'm
-        just a bit unfit" to the chest one): no plain yes or no but an opening no, a word of its own outside
-        a "when", and no word of the question, of the signs it screens or of their topics. Said of the
-        question's signs, or alone ("a bit", "yes, a bit"): not sure."""
+        """A hedge in words about something else ("my knees crack a bit" to the saddle question) answers
+        nothing: no plain yes or no, a word of its own outside a "when", and no word of the question, of the
+        signs it screens or of their topics. Said of the question's signs, or alone ("a bit"): not sure."""
         own, main = self.readings.beside(text)
-        if not main or self.recogniser is None \
-                or self.readings.plain(text) and not self.readings.opens_no(text):
+        if not main or self.readings.plain(text) or self.recogniser is None:
             return False
         return not self.recogniser.about(own, state.screens, self._texts(state))
 

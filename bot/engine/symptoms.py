@@ -5,9 +5,9 @@ normalised (`bot.values.normalize`) and every word is stemmed with that language
 A phrase matches when its words occur in order with at most `GAP` other words between them, or up to
 `FILLERS` light words of the language the message is written in and one other ("my legs are really very
 weak", "piernas muy débiles"). A word ending in `*` matches as a prefix, one starting with `=` only as
-written ("=chills" is no "chilling"), `{n}` matches any number and `{name}` any word of the vocabulary's
-word class `name` (such as {body} or {pain}). A misspelt word matches within a small edit distance
-(rapidfuzz), but only when it is not itself a common word of any language the vocabularies cover
+written or misspelt ("=chills" is no "chilling"), `{n}` matches any number and `{name}` any word of the
+vocabulary's word class `name` (such as {body} or {pain}). A misspelt word matches within a small edit
+distance (rapidfuzz), but only when it is not itself a common word of any language the vocabularies cover
 (wordfreq), so "fewer" never reads as "fever", "seeing" as "peeing", nor the German "wollen" as
 "swollen"; a short one ("pian", "fevr") only by one letter swapped, dropped or added after the first, and
 when it is no word of any vocabulary. A negation shortly before a match, or between its words ("my legs
@@ -207,7 +207,6 @@ class _Language:
                   if any(len(form) == 1 and _key(form[0]) in found for form in forms)}
         return frozenset(found)
 
-
     def _written(self, text: str) -> set[str]:
         """The keys of a vocabulary word as written: its stem, and itself if a phrase takes it exactly."""
         return {self.stem(text)} | ({EXACT + text} & self._stems)
@@ -371,19 +370,22 @@ class Recogniser:
     def _scan(self, tokens: list[str]) -> Iterable[tuple[str, list[int], bool]]:
         """(flag, positions, denied) for every phrase match in the normalised `tokens`; an idiom of any
         language drops the matches it overlaps in every language."""
-        found = []
+        found: list[tuple[str, list[int], bool]] = []
         speaker = self._speaker(tokens)
-        tokens = self._referred(speaker, tokens)
-        light = [t in speaker.fillers for t in tokens]
-        for language in self._languages:
-            keys = [language.matches(t, language is speaker) for t in tokens]
-            for start, key in ((i, k) for i, ks in enumerate(keys) for k in ks):
-                for phrase in language.starting.get(key, ()):
-                    if start + len(phrase.words) > len(keys):  # more words than the text has left
-                        continue
-                    positions = _positions(phrase, keys, light, start)
-                    if positions and not self._of_someone_else(speaker, tokens, positions):
-                        found.append((phrase.flag, positions, _denied(speaker, tokens, positions)))
+        referred = self._referred(speaker, tokens)  # read as written and, if it differs, as referred
+        for words in [tokens] + ([referred] if referred != tokens else []):
+            light = [t in speaker.fillers for t in words]
+            for language in self._languages:
+                keys = [language.matches(t, language is speaker) for t in words]
+                for start, key in ((i, k) for i, ks in enumerate(keys) for k in ks):
+                    for phrase in language.starting.get(key, ()):
+                        if start + len(phrase.words) > len(keys):  # more words than the text has left
+                            continue
+                        positions = _positions(phrase, keys, light, start)
+                        if positions and not self._of_someone_else(speaker, words, positions):
+                            match = (phrase.flag, positions, _denied(speaker, words, positions))
+                            if match not in found:
+                                found.append(match)
         idioms = [set(p) for flag, p, _ in found if flag == IDIOM]
         yield from (m for m in found if m[0] == IDIOM  # a sign holding a whole idiom and more words is kept
                     or all(not idiom & set(m[1]) or idiom < set(m[1]) for idiom in idioms))
@@ -448,18 +450,20 @@ def _positions(phrase: _Phrase, keys: list[frozenset[str]], light: list[bool], s
 
 
 def _denied(language: _Language, tokens: list[str], positions: list[int]) -> bool:
-    """A negation within reach before the match, or between two of its words, with no contrast word after
-    it; not when the negation names a lost ability (a loss word between it and the sign's next word, or,
-    for one before the match, a no-more word later in the sentence) or a degree ("never been this weak"),
-    nor when a reversal later in the message takes it back."""
+    """A negation within reach before the match with no contrast word after it, or one just before a word
+    of the match (light words aside); not when the negation names a lost ability (a loss word between it
+    and the sign's next word, or, for one before the match, a no-more word later in the sentence) or a
+    degree ("never been this weak"), nor when a reversal later in the message takes it back."""
     def denies(at: int, word: int) -> bool:
         return not (language.losses | language.degrees) & set(tokens[at + 1:word + 1])
     after = tokens[positions[-1] + 1:]
     sentence = after[:after.index(BOUNDARY)] if BOUNDARY in after else after
     before = _reached(tokens, positions[0], language.negations, language.contrasts)
-    inside = any(tokens[at] in language.negations and not language.contrasts & set(tokens[at + 1:word])
+    # between two words of the match, a negation with only light words before the next ("legs are not
+    # weak"; not "coughing up, not much, blood"); "not 15 anymore" is no loss: no_more is not read
+    inside = any(tokens[at] in language.negations and set(tokens[at + 1:word]) <= language.fillers
                  and denies(at, word) for word, last in zip(positions[1:], positions)
-                 for at in range(last + 1, word))  # "not 15 anymore" is no loss: no_more is not read
+                 for at in range(last + 1, word))
     if not (inside or before is not None and denies(before, positions[0])
             and not language.no_more & set(sentence)):
         return False

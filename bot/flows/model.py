@@ -168,9 +168,6 @@ class Vocabulary(_Model):
     referring: tuple[str, ...] = Field((), description="Words that, after a word saying where earlier in "
                                                        "the sentence, refer back to it and read as it (my "
                                                        "legs ... they are weak)")
-    referring: tuple[str, ...] = Field((), description="Words that, after a word saying where earlier in "
-                                                       "the sentence, refer back to it and read as it (my "
-                                                       "legs ... they are weak)")
     selves: tuple[str, ...] = Field((), description="Words for oneself (I, my, me) that end the reach of "
                                                     "`others`")
     shared: tuple[str, ...] = Field((), description="Phrases that give a sign said of someone else to "
@@ -225,12 +222,16 @@ class Replies(_Model):
     complaint: tuple[str, ...] = Field((), description="Words of what the bot is for (back, pain, calves): "
                                                        "a reply of these alone names no sign of a question")
     cleared: tuple[str, ...] = Field((), description="Phrases saying a professional gave the go-ahead "
-                                                     "(said exercise is fine, cleared me): a clear yes to a "
-                                                     "strict question, with or without a word of yes")
+                                                     "(said exercise is fine, cleared me): with a word for "
+                                                     "one, a clear yes to a strict question")
     not_cleared: tuple[str, ...] = Field((), description="Phrases that hold a yes to a strict question back "
                                                          "(but, for now, avoid, an appointment)")
     regrets: tuple[str, ...] = Field((), description="Words of regret (unfortunately, leider): a yes to a "
                                                      "symptom, never to a strict question")
+    professionals: tuple[str, ...] = Field((), description="Words for a doctor or physiotherapist: a "
+                                                           "go-ahead must name one")
+    outgrown: tuple[str, ...] = Field((), description="Words just after a denied age saying it is past (not "
+                                                      "15 anymore): no age")
     corrections: tuple[str, ...] = Field((), description="Taking back an earlier answer")
     topics: dict[str, tuple[str, ...]] = Field({}, description="Red-flag id -> words that name its "
                                                                "question in a correction (yes to the bladder "
