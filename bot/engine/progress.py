@@ -13,7 +13,7 @@ class Progress:
     in their own words (or by a late press) that the screen has still to apply; `known` the answers
     given to red-flag questions in this conversation ("flow.state": answer id); `asked` the refs that named
     each red-flag question ("flow.state": refs, the last `ASKED` of them), so that a late press on it can
-    be applied however long ago it was asked; `said` the person's last
+    be applied long after it was asked; `said` the person's last
     typed messages in this conversation, read with the next one ("numb", then "both legs").
     """
 

@@ -10,8 +10,8 @@ vocabulary's word class `name` (such as {body} or {pain}). A misspelt word match
 distance (rapidfuzz), but only when it is not itself a common word of any language the vocabularies cover
 (wordfreq), so "fewer" never reads as "fever", "seeing" as "peeing", nor the German "wollen" as
 "swollen"; a short one ("pian", "fevr") only by one letter swapped, dropped or added after the first, and
-when it is no word of any vocabulary. A negation shortly before a match, or between its words ("my legs
-are not weak"), with no contrast word between ("no fever but..."), makes it a denied mention: denied
+when it is no word of any vocabulary. A negation shortly before a match with no contrast word between ("no
+fever but..."), or just before one of its words ("my legs are not weak"), makes it a denied mention: denied
 signs are re-checked rather than dropped. A negation is no denial when it names a lost ability ("no
 control of my bladder", "no longer able to", "...anymore"), and a denial taken back later in the message
 ("I don't have a fever, well actually I do") is a sign. A sign said of someone else ("my dad was treated
