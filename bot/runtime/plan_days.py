@@ -29,16 +29,19 @@ def queue_due(
     """Claim up to `limit` plan days due by `now`, as the adaptive plan decides them, and write their
     messages (the day's, then a nudge if any), leased to `owner`, in one statement."""
     drafts: list[tuple[str, outbox.Draft]] = []
-    made: dict[int, tuple[Message, outbox.Draft]] = {}  # days share messages: a draft by message id
+    # Days share messages (a message is one day's): a draft and its body by message id, so that a body
+    # shared is written once (the message is kept too, so that its id stays its own).
+    made: dict[int, tuple[Message, outbox.Draft, dict]] = {}
     for due in records.claim_due(conn, now, limit, channel, coach.planner, external_id):
         expires = due_at(due.local_date + _DAY, "00:00", due.zone)
         messages = coach.day_messages(due.day, due.profile, due.locale or "en", due.rescreened, due.decision)
         for n, message in enumerate(messages):
-            kept = made.get(id(message))  # (the message is kept too, so that its id stays its own)
+            kept = made.get(id(message))
             if kept is None:
-                kept = made[id(message)] = message, rows.draft_of(message)
-            d = kept[1]
-            body, delivery = (d.body | {"day": due.day}, due.delivery_id) if n == 0 else (d.body, None)
+                d = rows.draft_of(message)
+                kept = made[id(message)] = message, d, d.body | {"day": due.day}
+            _, d, first = kept
+            body, delivery = (first, due.delivery_id) if n == 0 else (d.body, None)
             drafts.append((due.external_id, outbox.Draft(d.kind, body, d.blob, d.ref, delivery, expires)))
     return outbox.write_many(conn, channel, drafts, now, owner, until)
 
