@@ -315,19 +315,35 @@ class Recogniser:
 
     def joined(self, earlier: list[str], text: str) -> frozenset[str]:
         """The flags of signs that the `earlier` messages and this one only say together ("numb", then
-        "both legs"): matches that run from the end of an earlier message into this one, not denied in it
-        ("I'm 30", then "10" cm, is no "I'm 10")."""
+        "both legs"; "tengo la pierna izquierda", then "dormida"): matches that run from the end of an
+        earlier message into this one, not denied in it ("I'm 30", then "10" cm, is no "I'm 10"). The words
+        that end an earlier message after the match's last word there are skipped as the phrase skips them
+        when they follow a word saying where ("izquierda") or are such words ("tingling down the left leg",
+        then "now also the right"), but for a number."""
         before: list[str] = []
-        ends = set()
+        ends = []
         for message in earlier:
             before += self.tokens(message)
-            ends.add(len(before))
+            ends.append(len(before))
         tokens, join = before + self.tokens(text), len(before)
         speaker = self._speaker(tokens)
+
+        def placed(token: str) -> bool:
+            return any(language.place(token) for language in self._languages)
+
+        def from_an_end(positions: list[int]) -> bool:
+            last = max(i for i in positions if i < join)
+            end = next(e for e in ends if e > last)
+            if end == last + 1:
+                return True
+            tail = tokens[last + 1:end]
+            if any(c.isdigit() for t in tail for c in t):
+                return False
+            return placed(tokens[last]) or all(placed(t) or t in speaker.fillers for t in tail)
+
         return frozenset(flag for flag, positions, denied in self._scan(tokens)
                          if flag not in (IDIOM, UNSPECIFIC) and not denied
-                         and positions[0] < join <= positions[-1]
-                         and max(i for i in positions if i < join) + 1 in ends
+                         and positions[0] < join <= positions[-1] and from_an_end(positions)
                          and not _denied(speaker, tokens, [i for i in positions if i >= join]))
 
     def named(self, text: str, bullets: list[str], own: Iterable[str] = ()) -> set[int]:
