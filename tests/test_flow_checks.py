@@ -458,10 +458,18 @@ def test_a_negative_age_limit_is_rejected(tmp_path):
     assert any("age_below" in p and "greater than or equal to 1" in p for p in problems_of(folder))
 
 
-def test_a_place_class_that_is_no_word_class_is_named_at_its_line(tmp_path):
+@pytest.mark.parametrize("key", ["places", "legs"])
+def test_a_place_class_that_is_no_word_class_is_named_at_its_line(tmp_path, key):
     folder = copy_flows(tmp_path)
     vocabulary = folder / "symptoms" / "en.yaml"
-    text = vocabulary.read_text().replace("places: [body,", "places: [elbows, body,", 1)
+    text = vocabulary.read_text().replace(f"{key}: [", f"{key}: [elbows, ", 1)
     vocabulary.write_text(text)
-    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith("places:"))
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith(f"{key}:"))
     assert any(p.startswith(f"{vocabulary}:{line}: 'elbows' is no word class") for p in problems_of(folder))
+
+
+def test_a_side_is_left_right_other_or_both(tmp_path):
+    folder = copy_flows(tmp_path)
+    vocabulary = folder / "symptoms" / "en.yaml"
+    vocabulary.write_text(vocabulary.read_text().replace("  left: [left,", "  middle: [middle,", 1))
+    assert any("sides.middle" in p for p in problems_of(folder))

@@ -73,6 +73,9 @@ class Engine:
         self._screen = alerts.screen if alerts else None
         self.recogniser = Recogniser(flowset.vocabularies.values()) if flowset.vocabularies else None
         self.readings = replies.Readings(flowset.replies.values())
+        # a one-leg flag and the flag it becomes in both legs (a question's both_sides)
+        self._both_sides = {flag: state.both_sides for flow in self.flows.values()
+                            for state in flow.states.values() if state.both_sides for flag in state.screens}
         self._asks_flag = {flag: f"{self._screen}.{name}" for name, state in
                            (self.flows[self._screen].states.items() if self._screen else ())
                            for flag in state.screens}
@@ -263,6 +266,7 @@ class Engine:
         mentions = self.mentions(text)
         flags = set(mentions.positive) | self._joined(p, text, mentions) | self._named(p, text, mentions)
         flags |= self._topical(p, text, mentions)
+        flags |= self._spread(p, text, flags)
         p.said = (p.said + [text])[-RECENT_MESSAGES:]
         if not flags and seen and p.active and (sides := self._state(p).both_sides) \
                 and self.readings.both(text):
@@ -347,6 +351,19 @@ class Engine:
             return set()
         floor = max(map(self._urgency, [*p.flags, *p.noted, *mentions.positive]), default=-1)
         return {f for f in self.recogniser.joined(p.said, text) if self._urgency(f) > floor}
+
+    def _spread(self, p: Progress, text: str, found: set[str]) -> set[str]:
+        """A sign in one leg, in this message or the last ones, that they say the other side has too ("left
+        leg numb", then "and the other one", "wait, both", "rechtes Bein taub") is in both legs: the flag of
+        the one-leg question's both_sides."""
+        if self.recogniser is None:
+            return set()
+        known = found.union(*(self.mentions(m).positive for m in p.said))
+        both = {self._both_sides[f] for f in known if f in self._both_sides} - known - set(p.flags)
+        if not both:
+            return set()
+        sides = self.recogniser.sides(text).union(*map(self.recogniser.sides, p.said))
+        return both if sides & {"other", "both"} or {"left", "right"} <= sides else set()
 
     def _named(self, p: Progress, text: str, mentions: Mentions) -> set[str]:
         """At a red-flag question listing signs, the flags of the bullets a typed sign names ("the numbness

@@ -114,6 +114,12 @@ class _Language:
         self.shared = tuple(tuple(w if w == SPACE else normalize(w) for w in p.split()
                                   if w == SPACE or normalize(w)) for p in vocabulary.shared if normalize(p))
         self.places = vocabulary.places
+        self.sides = {side: tuple(_words(p) for p in phrases if _words(p))
+                      for side, phrases in vocabulary.sides.items()}
+        self.unaffected = frozenset(normalize(w) for w in vocabulary.unaffected)
+        self.not_sides = tuple(_words(p) for p in vocabulary.not_sides if _words(p))
+        self.legs = vocabulary.legs
+        self.elsewhere = frozenset(normalize(w) for w in vocabulary.elsewhere)
         self._classes = {name: [self._compile(w) for w in words] for name, words in vocabulary.words.items()}
         pairs = [(flag, p) for flag, phrases in vocabulary.flags.items() for p in phrases]
         pairs += [(UNSPECIFIC, p) for p in vocabulary.unspecific] + [(IDIOM, p) for p in vocabulary.idioms]
@@ -152,6 +158,10 @@ class _Language:
     def place(self, token: str) -> bool:
         """Whether a word says where a sign is: a word of a `places` class."""
         return any(f"{{{name}}}" in self.matches(token) for name in self.places)
+
+    def leg(self, token: str) -> bool:
+        """Whether a word names (part of) a leg: a word of a `legs` class."""
+        return any(f"{{{name}}}" in self.matches(token) for name in self.legs)
 
     def _foreign(self, token: str) -> bool:
         """A common word of another language that is no word of this one ("sides" is not Spanish for
@@ -316,7 +326,8 @@ class Recogniser:
     def joined(self, earlier: list[str], text: str) -> frozenset[str]:
         """The flags of signs that the `earlier` messages and this one only say together ("numb", then
         "both legs"; "tengo la pierna izquierda", then "dormida"): matches that run from the end of an
-        earlier message into this one, not denied in it ("I'm 30", then "10" cm, is no "I'm 10"). The words
+        earlier message into this one, not denied, nor in this message alone ("no controlo", then "la
+        vejiga", is a loss; "I'm 30", then "10" cm, is no "I'm 10"). The words
         that end an earlier message after the match's last word there are skipped as the phrase skips them
         when they follow a word saying where ("izquierda") or are such words ("tingling down the left leg",
         then "now also the right"), but for a number."""
@@ -344,7 +355,34 @@ class Recogniser:
         return frozenset(flag for flag, positions, denied in self._scan(tokens)
                          if flag not in (IDIOM, UNSPECIFIC) and not denied
                          and positions[0] < join <= positions[-1] and from_an_end(positions)
-                         and not _denied(speaker, tokens, [i for i in positions if i >= join]))
+                         and not _denied(speaker, tokens[join:], [i - join for i in positions if i >= join]))
+
+    def sides(self, text: str) -> frozenset[str]:
+        """The sides of the legs a message says something of ("left", "right", "other", "both"): the
+        words of each (`sides`, in the language it is written in) with no negation within reach before it
+        and no negation or word saying it is well (`unaffected`) after it in its
+        clause ("the left one is fine"); outside the phrases where such a word is no side ("right now");
+        none in a message naming a place other than the legs ("my right knee")."""
+        tokens = self.tokens(text)
+        speaker = self._speaker(tokens)
+        if any(t in speaker.elsewhere or any(language.place(t) for language in self._languages)
+               and not any(language.leg(t) for language in self._languages) for t in tokens):
+            return frozenset()
+        idle = {i for phrase in speaker.not_sides for at in _starts(tokens, phrase)
+                for i in range(at, at + len(phrase))}
+        found = sorted((at, len(phrase), side) for side, phrases in speaker.sides.items()
+                       for phrase in phrases for at in _starts(tokens, phrase)
+                       if not idle & set(range(at, at + len(phrase))))
+        out = set()
+        for at, length, side in found:
+            if _reached(tokens, at, speaker.negations, speaker.contrasts) is not None:
+                continue
+            end = min([a for a, _, _ in found if a >= at + length] + [len(tokens)])
+            clause = tokens[at + length:end]
+            clause = clause[:clause.index(BOUNDARY)] if BOUNDARY in clause else clause
+            if not (speaker.negations | speaker.unaffected) & set(clause):
+                out.add(side)
+        return frozenset(out)
 
     def named(self, text: str, bullets: list[str], own: Iterable[str] = ()) -> set[int]:
         """Which of `bullets` (the signs a question lists) a message names: those holding every word of the
@@ -487,8 +525,17 @@ def _denied(language: _Language, tokens: list[str], positions: list[int]) -> boo
 
 
 def _holds(tokens: list[str], phrase: tuple[str, ...]) -> bool:
+    return bool(_starts(tokens, phrase))
+
+
+def _starts(tokens: list[str], phrase: tuple[str, ...]) -> list[int]:
+    """Where `phrase` (normalised words) occurs in `tokens`, as written."""
     n = len(phrase)
-    return any(tuple(tokens[i:i + n]) == phrase for i in range(len(tokens) - n + 1))
+    return [i for i in range(len(tokens) - n + 1) if tuple(tokens[i:i + n]) == phrase]
+
+
+def _words(phrase: str) -> tuple[str, ...]:
+    return tuple(normalize(phrase).split())
 
 
 def _sentence(tokens: list[str], at: int) -> list[str]:

@@ -173,6 +173,18 @@ class Vocabulary(_Model):
     shared: tuple[str, ...] = Field((), description="Phrases that give a sign said of someone else to "
                                                     "oneself too, anywhere in its sentence; '...' "
                                                     "stands for up to 2 words (I ... too, so did I)")
+    sides: dict[Literal["left", "right", "other", "both"], tuple[str, ...]] = Field(
+        {}, description="Words for a side of the legs (left, right), the other one or both (phrases, each "
+                        "matched as written): a sign in one leg said of the other side too is in both "
+                        "(the one-leg question's both_sides)")
+    unaffected: tuple[str, ...] = Field((), description="Words that, after a side, say it is well (the left "
+                                                        "one is fine): that side is not said to have a sign")
+    not_sides: tuple[str, ...] = Field((), description="Phrases in which a side's word is no side "
+                                                       "(right now, I left work)")
+    legs: tuple[str, ...] = Field((), description="Word classes of the legs (limb, foot): a message naming "
+                                                  "another place (my right knee) says no side of the legs")
+    elsewhere: tuple[str, ...] = Field((), description="Words of places other than the legs that no word "
+                                                       "class holds (back): as another place for `legs`")
     places: tuple[str, ...] = Field((), description="Word classes that say where a sign is (body, "
                                                     "saddle): at a question listing signs, such a word "
                                                     "names a bullet only as it is written there")

@@ -278,9 +278,10 @@ def _check_vocabularies(flowset: FlowSet) -> list[SourceError]:
             for i, phrase in enumerate(phrases):
                 if not values.normalize(phrase.replace("*", "").replace("{n}", "1")):
                     problems.append(source.error(("flags", flag, i), f"phrase {phrase!r} has no words"))
-        for i, name in enumerate(vocabulary.places):
-            if name not in vocabulary.words:
-                problems.append(source.error(("places", i), f"{name!r} is no word class of `words`"))
+        for key in ("places", "legs"):
+            for i, name in enumerate(getattr(vocabulary, key)):
+                if name not in vocabulary.words:
+                    problems.append(source.error((key, i), f"{name!r} is no word class of `words`"))
         missing = [f for f in flowset.clinical.flag_ids if not vocabulary.flags.get(f)]
         if missing:
             problems.append(source.error(("flags",), f"no words for red flags: {', '.join(missing)}"))
