@@ -45,7 +45,6 @@ class Reading:
         self.no_filler, self.take_back = _words(replies.no_filler), _words(replies.take_back)
         self.negated, self.ages = _words(replies.negated), _words(replies.ages)
         self.numbers = {normalize(k): v for k, v in replies.numbers.items()}
-        self.both = _words(replies.both)
         self.coming_before, self.coming_after = _words(replies.coming_before), _words(replies.coming_after)
         self.pointing, self.corrections = _words(replies.pointing), _words(replies.corrections)
         self.topics = {flag: _words(words) for flag, words in replies.topics.items()}
@@ -269,6 +268,11 @@ class Readings:
         words = set(normalize(text).split())
         return any(words & (r.lead_no | r.negated) for r in self.by_locale.values())
 
+    def unsure(self, text: str) -> bool:
+        """Whether a reply says its writer is not sure ("not sure", "no sé"), in any language."""
+        padded = f" {normalize(text)} "
+        return any(f" {p} " in padded for r in self.by_locale.values() for p in r.not_sure)
+
     def plain_yes(self, text: str, locale: str) -> bool:
         """A plain yes in some language, held back in none."""
         order = self._order(locale)
@@ -278,11 +282,6 @@ class Readings:
         """The flags and first-question mention a correction names, in any language."""
         found = [r.named(text) for r in self._order(locale)]
         return set().union(*(f for f, _ in found)), any(first for _, first in found)
-
-    def both(self, text: str) -> bool:
-        """Whether a reply names both sides ("no, both", "in beiden", "las dos"), in any language."""
-        padded = f" {normalize(text)} "
-        return any(f" {p} " in padded for r in self.by_locale.values() for p in r.both)
 
     def age(self, text: str, locale: str) -> int | None:
         """The age typed, read in the language the reply is written in (the one whose words are the most

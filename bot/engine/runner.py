@@ -75,7 +75,8 @@ class Engine:
         self.readings = replies.Readings(flowset.replies.values())
         # a one-leg flag and the flag it becomes in both legs (a question's both_sides)
         self._both_sides = {flag: state.both_sides for flow in self.flows.values()
-                            for state in flow.states.values() if state.both_sides for flag in state.screens}
+                            for state in flow.states.values() if state.both_sides
+                            for flag in state.screens}
         self._asks_flag = {flag: f"{self._screen}.{name}" for name, state in
                            (self.flows[self._screen].states.items() if self._screen else ())
                            for flag in state.screens}
@@ -205,6 +206,14 @@ class Engine:
             known = "no"  # not recorded: the question was not asked
         return next((a for a in state.options if a.id == known), None)
 
+    def _yes_beyond(self, p: Progress, text: str, flags: set[str]) -> bool:
+        """Whether a yes or a doubt beside a sign answers the red-flag question asked, which screens a flag
+        more urgent than the sign's ("sí, la derecha dormida" at the bladder question); not a no with a
+        but ("no, but my left leg is numb")."""
+        state, rest = self._state(p), self.recogniser.remainder(text)
+        return max(map(self._urgency, state.screens)) > max(map(self._urgency, flags)) \
+            and (not self.readings.negates(rest) or self.readings.unsure(rest))
+
     def _urgency(self, flag: str) -> int:
         clinical = self.flowset.clinical
         return clinical.urgency(clinical.flag_outcome(flag))
@@ -264,16 +273,18 @@ class Engine:
 
     def _typed(self, p: Progress, text: str, out: list[Output], seen: bool = True) -> None:
         mentions = self.mentions(text)
-        flags = set(mentions.positive) | self._joined(p, text, mentions) | self._named(p, text, mentions)
+        joined = self.recogniser.joined(p.said, text) if self.recogniser and p.said else frozenset()
+        flags = set(mentions.positive) | self._joined(p, joined, mentions) | self._named(p, text, mentions)
         flags |= self._topical(p, text, mentions)
-        flags |= self._spread(p, text, flags)
+        flags |= self._spread(p, text, flags | joined)
         p.said = (p.said + [text])[-RECENT_MESSAGES:]
         if not flags and seen and p.active and (sides := self._state(p).both_sides) \
-                and self.readings.both(text):
+                and self.recogniser and _both(self.recogniser.sides(text)):
             flags = {sides}  # "no, both" to "in one leg?": in both legs, whatever the button would say
-        if flags:  # a sign described is never taken as an answer to another question
-            if not mentions.positive and self._says_yes(p, text):
-                flags |= set(self._state(p).screens)  # "yes, in both legs" after "numb": both count
+        if flags:  # a sign described is never taken as an answer to another question, but for a yes to it:
+            # "yes, in both legs" after "numb"; "sí, la derecha dormida" at a more urgent question
+            if self._says_yes(p, text) and (not mentions.positive or self._yes_beyond(p, text, flags)):
+                flags |= set(self._state(p).screens)
             self._note(p, flags, out)
             return
         read = self.readings
@@ -344,18 +355,16 @@ class Engine:
         label = _choice_label(state, value, p.locale) if state.ask == "timezone" else f"{value}{unit}"
         self._answer(p, state, None, value, label, out)
 
-    def _joined(self, p: Progress, text: str, mentions: Mentions) -> set[str]:
-        """Signs that this message and the last ones say only together, more urgent than any found so far:
-        what was said before can only make things more urgent."""
-        if self.recogniser is None or not p.said:
-            return set()
+    def _joined(self, p: Progress, joined: frozenset[str], mentions: Mentions) -> set[str]:
+        """Of the signs that this message and the last ones say only together (`joined`), those more urgent
+        than any found so far: what was said before can only make things more urgent."""
         floor = max(map(self._urgency, [*p.flags, *p.noted, *mentions.positive]), default=-1)
-        return {f for f in self.recogniser.joined(p.said, text) if self._urgency(f) > floor}
+        return {f for f in joined if self._urgency(f) > floor}
 
     def _spread(self, p: Progress, text: str, found: set[str]) -> set[str]:
-        """A sign in one leg, in this message or the last ones, that they say the other side has too ("left
-        leg numb", then "and the other one", "wait, both", "rechtes Bein taub") is in both legs: the flag of
-        the one-leg question's both_sides."""
+        """A sign in one leg, in this message or the last ones, is in both legs (the flag of the one-leg
+        question's both_sides) when they name the other side, both, or left and right (`Recogniser.sides`):
+        "left leg numb", then "and the other one", "wait, both" or "rechtes Bein taub"."""
         if self.recogniser is None:
             return set()
         known = found.union(*(self.mentions(m).positive for m in p.said))
@@ -363,7 +372,7 @@ class Engine:
         if not both:
             return set()
         sides = self.recogniser.sides(text).union(*map(self.recogniser.sides, p.said))
-        return both if sides & {"other", "both"} or {"left", "right"} <= sides else set()
+        return both if "other" in sides or _both(sides) else set()
 
     def _named(self, p: Progress, text: str, mentions: Mentions) -> set[str]:
         """At a red-flag question listing signs, the flags of the bullets a typed sign names ("the numbness
@@ -509,3 +518,8 @@ def _picked(state: State, answer: str) -> str | None:
     if answer.startswith("c") and index.isdigit() and int(index) < len(state.choices):
         return state.choices[int(index)]
     return None
+
+
+def _both(sides: frozenset[str]) -> bool:
+    """Whether the sides a message names are both legs ("both", "left and right")."""
+    return "both" in sides or {"left", "right"} <= sides

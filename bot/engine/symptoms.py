@@ -43,6 +43,11 @@ from bot.flows.model import Vocabulary
 GAP = 2  # other words allowed between two words of a phrase
 FILLERS = 5  # light words (`fillers`) allowed between two words of a phrase, with one other word
 NEGATION_REACH = 3  # words before a match that a negation reaches across
+# A side of the legs named with no leg counts in a short end of a message: at most BRIEF other words from
+# the side before it (light words aside), none after it but words of the sides ("left one now as well"):
+# "and the other one", "bueno, las dos"; not "I turned right and it got worse", "the other option is
+# surgery".
+BRIEF = 3
 OTHERS_REACH = 6  # words before a match that a word for someone else reaches ("my dad was told he had")
 COMMON = 3.0  # zipf frequency from which a word is a real word, never a typo
 LONG = 5  # letters from which a misspelt word may be any word of the vocabulary within `_allowed` edits
@@ -107,7 +112,7 @@ class _Language:
         self.degrees = frozenset(normalize(w) for w in vocabulary.degrees)
         self.no_more = frozenset(normalize(w) for w in vocabulary.no_more)
         self.fillers = frozenset(normalize(w) for w in vocabulary.fillers)
-        self.reversals = tuple(tuple(normalize(p).split()) for p in vocabulary.reversals if normalize(p))
+        self.reversals = tuple(_words(p) for p in vocabulary.reversals if _words(p))
         self.others = frozenset(normalize(w) for w in vocabulary.others)
         self.selves = frozenset(normalize(w) for w in vocabulary.selves)
         self.referring = frozenset(normalize(w) for w in vocabulary.referring)
@@ -116,6 +121,7 @@ class _Language:
         self.places = vocabulary.places
         self.sides = {side: tuple(_words(p) for p in phrases if _words(p))
                       for side, phrases in vocabulary.sides.items()}
+        self.side_words = frozenset(w for phrases in self.sides.values() for p in phrases for w in p)
         self.unaffected = frozenset(normalize(w) for w in vocabulary.unaffected)
         self.not_sides = tuple(_words(p) for p in vocabulary.not_sides if _words(p))
         self.legs = vocabulary.legs
@@ -327,10 +333,9 @@ class Recogniser:
         """The flags of signs that the `earlier` messages and this one only say together ("numb", then
         "both legs"; "tengo la pierna izquierda", then "dormida"): matches that run from the end of an
         earlier message into this one, not denied, nor in this message alone ("no controlo", then "la
-        vejiga", is a loss; "I'm 30", then "10" cm, is no "I'm 10"). The words
-        that end an earlier message after the match's last word there are skipped as the phrase skips them
-        when they follow a word saying where ("izquierda") or are such words ("tingling down the left leg",
-        then "now also the right"), but for a number."""
+        vejiga", is a loss; "I'm 30", then "10" cm, is no "I'm 10"). The words that end an earlier message
+        after a word saying where that the match ends on there ("pierna", then "izquierda") are skipped as
+        the phrase skips them, but for a number."""
         before: list[str] = []
         ends = []
         for message in earlier:
@@ -339,18 +344,13 @@ class Recogniser:
         tokens, join = before + self.tokens(text), len(before)
         speaker = self._speaker(tokens)
 
-        def placed(token: str) -> bool:
-            return any(language.place(token) for language in self._languages)
-
         def from_an_end(positions: list[int]) -> bool:
             last = max(i for i in positions if i < join)
             end = next(e for e in ends if e > last)
             if end == last + 1:
                 return True
             tail = tokens[last + 1:end]
-            if any(c.isdigit() for t in tail for c in t):
-                return False
-            return placed(tokens[last]) or all(placed(t) or t in speaker.fillers for t in tail)
+            return self._placed(tokens[last]) and not any(c.isdigit() for t in tail for c in t)
 
         return frozenset(flag for flag, positions, denied in self._scan(tokens)
                          if flag not in (IDIOM, UNSPECIFIC) and not denied
@@ -358,31 +358,51 @@ class Recogniser:
                          and not _denied(speaker, tokens[join:], [i - join for i in positions if i >= join]))
 
     def sides(self, text: str) -> frozenset[str]:
-        """The sides of the legs a message says something of ("left", "right", "other", "both"): the
-        words of each (`sides`, in the language it is written in) with no negation within reach before it
-        and no negation or word saying it is well (`unaffected`) after it in its
-        clause ("the left one is fine"); outside the phrases where such a word is no side ("right now");
-        none in a message naming a place other than the legs ("my right knee")."""
+        """The sides of the legs a message says something of ("left", "right", "other", "both"): the words
+        of each (`sides`, in the language it is written in) outside the phrases where such a word is no
+        side ("right now"). A side counts when its stretch of the sentence (from the side before it to the
+        one after) names no place but the legs ("my right knee": `elsewhere`), and a leg is named just
+        before it or within two words after, or it ends a short message, or a short end of one after the
+        side before, that asks nothing (`BRIEF`) ("and the other one", "re auch"; not "right?");
+        and when no negation reaches it and no negation or word saying it is well (`unaffected`) follows
+        it there ("the left one is fine")."""
         tokens = self.tokens(text)
         speaker = self._speaker(tokens)
-        if any(t in speaker.elsewhere or any(language.place(t) for language in self._languages)
-               and not any(language.leg(t) for language in self._languages) for t in tokens):
-            return frozenset()
         idle = {i for phrase in speaker.not_sides for at in _starts(tokens, phrase)
                 for i in range(at, at + len(phrase))}
-        found = sorted((at, len(phrase), side) for side, phrases in speaker.sides.items()
+        found = sorted((at, at + len(phrase), side) for side, phrases in speaker.sides.items()
                        for phrase in phrases for at in _starts(tokens, phrase)
                        if not idle & set(range(at, at + len(phrase))))
         out = set()
-        for at, length, side in found:
-            if _reached(tokens, at, speaker.negations, speaker.contrasts) is not None:
+        for at, end, side in found:
+            sentence = _sentence_span(tokens, at)
+            first = max([e for _, e, _ in found if e <= at] + [sentence[0]])
+            last = min([a for a, _, _ in found if a >= end] + [sentence[1]])
+            if any(self._elsewhere(speaker, t) for t in tokens[first:last]):
                 continue
-            end = min([a for a, _, _ in found if a >= at + length] + [len(tokens)])
-            clause = tokens[at + length:end]
-            clause = clause[:clause.index(BOUNDARY)] if BOUNDARY in clause else clause
-            if not (speaker.negations | speaker.unaffected) & set(clause):
+            near = [t for t in tokens[first:at] if t not in speaker.fillers][-1:] \
+                + [t for t in tokens[end:last] if t not in speaker.fillers][:2]
+            others = [t for i, t in enumerate(tokens[first:], first) if not at <= i < end
+                      and t not in speaker.fillers and t != BOUNDARY]
+            ends = len(others) <= BRIEF and "?" not in text and all(
+                t in speaker.fillers or t in speaker.side_words or t == BOUNDARY for t in tokens[end:])
+            if not (any(map(self._leg, near)) or ends and "?" not in text):
+                continue
+            if _reached(tokens, at, speaker.negations, speaker.contrasts) is None \
+                    and not (speaker.negations | speaker.unaffected) & set(tokens[end:last]):
                 out.add(side)
         return frozenset(out)
+
+    def _placed(self, token: str) -> bool:
+        """Whether a word says where a sign is, in any language."""
+        return any(language.place(token) for language in self._languages)
+
+    def _leg(self, token: str) -> bool:
+        return any(language.leg(token) for language in self._languages)
+
+    def _elsewhere(self, speaker: _Language, token: str) -> bool:
+        """A word of a place other than the legs."""
+        return token in speaker.elsewhere or (self._placed(token) and not self._leg(token))
 
     def named(self, text: str, bullets: list[str], own: Iterable[str] = ()) -> set[int]:
         """Which of `bullets` (the signs a question lists) a message names: those holding every word of the
@@ -395,7 +415,7 @@ class Recogniser:
             return set()
 
         def held(word: str, bullet: str) -> bool:
-            if any(language.place(word) for language in self._languages):
+            if self._placed(word):
                 return word in _tokens(bullet)
             return any(language.keys(word) & language.keys_of(bullet) for language in self._languages)
         return {n for n, bullet in enumerate(bullets) if all(held(w, bullet) for w in signs | set(own))}
@@ -409,7 +429,7 @@ class Recogniser:
         written = {t for text in texts for t in _tokens(text)}
 
         def said(word: str) -> bool:
-            if placed and any(language.place(word) for language in self._languages):
+            if placed and self._placed(word):
                 return word in written
             return any(language.keys(word) & language.topic(flags, texts) for language in self._languages)
         return any(map(said, words))
@@ -453,7 +473,7 @@ class Recogniser:
                 place = None
             elif token in speaker.referring:
                 out[i] = place or token
-            elif any(language.place(token) for language in self._languages):
+            elif self._placed(token):
                 place = token
         return out
 
@@ -512,13 +532,13 @@ def _denied(language: _Language, tokens: list[str], positions: list[int]) -> boo
         return not (language.losses | language.degrees) & set(tokens[at + 1:word + 1])
     after = tokens[positions[-1] + 1:]
     sentence = after[:after.index(BOUNDARY)] if BOUNDARY in after else after
-    before = _reached(tokens, positions[0], language.negations, language.contrasts)
+    before = _reached(tokens, positions[0], language.negations, language.contrasts, light=language.fillers)
     # between two words of the match, a negation with only light words before the next ("legs are not
     # weak"; not "coughing up, not much, blood"); "not 15 anymore" is no loss: no_more is not read
     inside = any(tokens[at] in language.negations and set(tokens[at + 1:word]) <= language.fillers
                  and denies(at, word) for word, last in zip(positions[1:], positions)
                  for at in range(last + 1, word))
-    if not (inside or before is not None and denies(before, positions[0])
+    if not (inside or before is not None and denies(before, positions[-1])
             and not language.no_more & set(sentence)):
         return False
     return not any(_holds(after, reversal) for reversal in language.reversals)
@@ -535,14 +555,21 @@ def _starts(tokens: list[str], phrase: tuple[str, ...]) -> list[int]:
 
 
 def _words(phrase: str) -> tuple[str, ...]:
+    """The normalised words of a phrase of a vocabulary."""
     return tuple(normalize(phrase).split())
 
 
 def _sentence(tokens: list[str], at: int) -> list[str]:
     """The tokens of the sentence that holds position `at`."""
+    first, last = _sentence_span(tokens, at)
+    return tokens[first:last]
+
+
+def _sentence_span(tokens: list[str], at: int) -> tuple[int, int]:
+    """Where the sentence that holds position `at` begins and ends (its last token's position + 1)."""
     first = max((i for i in range(at) if tokens[i] == BOUNDARY), default=-1) + 1
     last = next((i for i in range(at, len(tokens)) if tokens[i] == BOUNDARY), len(tokens))
-    return tokens[first:last]
+    return first, last
 
 
 def _spaced(tokens: list[str], phrase: tuple[str, ...]) -> bool:
@@ -557,12 +584,18 @@ def _spaced(tokens: list[str], phrase: tuple[str, ...]) -> bool:
 
 
 def _reached(tokens: list[str], start: int, words: frozenset[str], stops: frozenset[str],
-             reach: int = NEGATION_REACH, plural: bool = False) -> int | None:
+             reach: int = NEGATION_REACH, plural: bool = False, light: frozenset[str] = frozenset()
+             ) -> int | None:
     """Where one of `words` (or, with `plural`, one of them with an "s" added) stands within `reach`
-    before `start`, with no stop word (or a sentence boundary) between; None if none does."""
-    for at in range(start - 1, max(0, start - reach) - 1, -1):
+    words (`light` ones aside) before `start`, with no stop word (or a sentence boundary) between; None
+    if none does."""
+    counted = 0
+    for at in range(start - 1, -1, -1):
         if tokens[at] in stops or tokens[at] == BOUNDARY:
             return None
         if tokens[at] in words or plural and tokens[at].endswith("s") and tokens[at][:-1] in words:
             return at
+        counted += tokens[at] not in light
+        if counted >= reach:
+            return None
     return None

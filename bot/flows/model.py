@@ -215,8 +215,6 @@ class Replies(_Model):
     negated: tuple[str, ...] = Field((), description="Words that keep a take-back word a no (have not)")
     ages: tuple[str, ...] = Field((), description="Words of a stated age (years, old), no answer either way")
     numbers: dict[str, int] = Field({}, description="Ages typed in words (fourteen) -> the number")
-    both: tuple[str, ...] = Field((), description="Words naming both sides (both, both legs, las dos): see a "
-                                                  "question's both_sides")
     coming_before: tuple[str, ...] = Field((), description="Words just before an age saying it is still to "
                                                           "come (turning 16): the person is a year younger")
     coming_after: tuple[str, ...] = Field((), description="Words just after an age saying it is still to "
