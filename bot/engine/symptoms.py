@@ -461,6 +461,12 @@ class Recogniser:
                             if match not in found:
                                 found.append(match)
         idioms = [set(p) for flag, p, _ in found if flag == IDIOM]
+        # a match inside the span of a denied match of the same flag is denied with it: "no tengo la pierna
+        # izquierda dormida" is no "izquierda dormida"
+        denials = [(flag, p[0], p[-1]) for flag, p, denied in found if denied]
+        found = [(flag, p, denied or any(f == flag and first <= p[0] and p[-1] <= last
+                                         for f, first, last in denials))
+                 for flag, p, denied in found]
         yield from (m for m in found if m[0] == IDIOM  # a sign holding a whole idiom and more words is kept
                     or all(not idiom & set(m[1]) or idiom < set(m[1]) for idiom in idioms))
 
@@ -532,13 +538,13 @@ def _denied(language: _Language, tokens: list[str], positions: list[int]) -> boo
         return not (language.losses | language.degrees) & set(tokens[at + 1:word + 1])
     after = tokens[positions[-1] + 1:]
     sentence = after[:after.index(BOUNDARY)] if BOUNDARY in after else after
-    before = _reached(tokens, positions[0], language.negations, language.contrasts, light=language.fillers)
+    before = _reached(tokens, positions[0], language.negations, language.contrasts)
     # between two words of the match, a negation with only light words before the next ("legs are not
     # weak"; not "coughing up, not much, blood"); "not 15 anymore" is no loss: no_more is not read
     inside = any(tokens[at] in language.negations and set(tokens[at + 1:word]) <= language.fillers
                  and denies(at, word) for word, last in zip(positions[1:], positions)
                  for at in range(last + 1, word))
-    if not (inside or before is not None and denies(before, positions[-1])
+    if not (inside or before is not None and denies(before, positions[0])
             and not language.no_more & set(sentence)):
         return False
     return not any(_holds(after, reversal) for reversal in language.reversals)
@@ -584,18 +590,12 @@ def _spaced(tokens: list[str], phrase: tuple[str, ...]) -> bool:
 
 
 def _reached(tokens: list[str], start: int, words: frozenset[str], stops: frozenset[str],
-             reach: int = NEGATION_REACH, plural: bool = False, light: frozenset[str] = frozenset()
-             ) -> int | None:
+             reach: int = NEGATION_REACH, plural: bool = False) -> int | None:
     """Where one of `words` (or, with `plural`, one of them with an "s" added) stands within `reach`
-    words (`light` ones aside) before `start`, with no stop word (or a sentence boundary) between; None
-    if none does."""
-    counted = 0
-    for at in range(start - 1, -1, -1):
+    before `start`, with no stop word (or a sentence boundary) between; None if none does."""
+    for at in range(start - 1, max(0, start - reach) - 1, -1):
         if tokens[at] in stops or tokens[at] == BOUNDARY:
             return None
         if tokens[at] in words or plural and tokens[at].endswith("s") and tokens[at][:-1] in words:
             return at
-        counted += tokens[at] not in light
-        if counted >= reach:
-            return None
     return None
