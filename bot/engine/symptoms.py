@@ -386,7 +386,7 @@ class Recogniser:
                       and t not in speaker.fillers and t != BOUNDARY]
             ends = len(others) <= BRIEF and "?" not in text and all(
                 t in speaker.fillers or t in speaker.side_words or t == BOUNDARY for t in tokens[end:])
-            if not (any(map(self._leg, near)) or ends and "?" not in text):
+            if not (any(map(self._leg, near)) or ends):
                 continue
             if _reached(tokens, at, speaker.negations, speaker.contrasts) is None \
                     and not (speaker.negations | speaker.unaffected) & set(tokens[end:last]):

@@ -181,8 +181,8 @@ class Vocabulary(_Model):
                                                         "one is fine): that side is not said to have a sign")
     not_sides: tuple[str, ...] = Field((), description="Phrases in which a side's word is no side "
                                                        "(right now, I left work)")
-    legs: tuple[str, ...] = Field((), description="Word classes of the legs (limb, foot): a message naming "
-                                                  "another place (my right knee) says no side of the legs")
+    legs: tuple[str, ...] = Field((), description="Word classes of the legs (limb, foot): a side said with "
+                                                  "another place (my right knee) is no side of the legs")
     elsewhere: tuple[str, ...] = Field((), description="Words of places other than the legs that no word "
                                                        "class holds (back): as another place for `legs`")
     places: tuple[str, ...] = Field((), description="Word classes that say where a sign is (body, "
