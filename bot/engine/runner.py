@@ -279,7 +279,7 @@ class Engine:
         flags |= self._spread(p, text, flags | joined)
         p.said = (p.said + [text])[-RECENT_MESSAGES:]
         if not flags and seen and p.active and (sides := self._state(p).both_sides) \
-                and self.recogniser and _both(self.recogniser.sides(text)):
+                and self.recogniser and _both(self.recogniser.sides(text, answering=True)):
             flags = {sides}  # "no, both" to "in one leg?": in both legs, whatever the button would say
         if flags:  # a sign described is never taken as an answer to another question, but for a yes to it:
             # "yes, in both legs" after "numb"; "sí, la derecha dormida" at a more urgent question

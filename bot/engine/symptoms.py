@@ -357,22 +357,21 @@ class Recogniser:
                          and positions[0] < join <= positions[-1] and from_an_end(positions)
                          and not _denied(speaker, tokens[join:], [i - join for i in positions if i >= join]))
 
-    def sides(self, text: str) -> frozenset[str]:
+    def sides(self, text: str, answering: bool = False) -> frozenset[str]:
         """The sides of the legs a message says something of ("left", "right", "other", "both"): the words
         of each (`sides`, in the language it is written in) outside the phrases where such a word is no
         side ("right now"). A side counts when its stretch of the sentence (from the side before it to the
         one after) names no place but the legs ("my right knee": `elsewhere`), and a leg is named just
         before it or within two words after, or it ends a short message, or a short end of one after the
         side before, that asks nothing (`BRIEF`) ("and the other one", "re auch"; not "right?");
-        and when no negation reaches it and no negation or word saying it is well (`unaffected`) follows
-        it there ("the left one is fine")."""
+        and when no negation reaches it (but one opening a message `answering` a question: "no both") and
+        no negation or word saying it is well (`unaffected`) follows it there ("the left one is fine"). A
+        message too short to tell its language ("boht") is read with every vocabulary's sides."""
         tokens = self.tokens(text)
         speaker = self._speaker(tokens)
-        idle = {i for phrase in speaker.not_sides for at in _starts(tokens, phrase)
-                for i in range(at, at + len(phrase))}
-        found = sorted((at, at + len(phrase), side) for side, phrases in speaker.sides.items()
-                       for phrase in phrases for at in _starts(tokens, phrase)
-                       if not idle & set(range(at, at + len(phrase))))
+        found = _side_words(speaker, tokens)
+        if not found and len(tokens) <= BRIEF:
+            found = next((f for language in self._languages if (f := _side_words(language, tokens))), [])
         out = set()
         for at, end, side in found:
             sentence = _sentence_span(tokens, at)
@@ -388,7 +387,8 @@ class Recogniser:
                 t in speaker.fillers or t in speaker.side_words or t == BOUNDARY for t in tokens[end:])
             if not (any(map(self._leg, near)) or ends):
                 continue
-            if _reached(tokens, at, speaker.negations, speaker.contrasts) is None \
+            negation = _reached(tokens, at, speaker.negations, speaker.contrasts)
+            if (negation is None or answering and negation == 0) \
                     and not (speaker.negations | speaker.unaffected) & set(tokens[end:last]):
                 out.add(side)
         return frozenset(out)
@@ -552,6 +552,15 @@ def _denied(language: _Language, tokens: list[str], positions: list[int]) -> boo
 
 def _holds(tokens: list[str], phrase: tuple[str, ...]) -> bool:
     return bool(_starts(tokens, phrase))
+
+
+def _side_words(language: _Language, tokens: list[str]) -> list[tuple[int, int, str]]:
+    """(start, end, side) of each phrase of the language's `sides` in `tokens`, outside its `not_sides`."""
+    idle = {i for phrase in language.not_sides for at in _starts(tokens, phrase)
+            for i in range(at, at + len(phrase))}
+    return sorted((at, at + len(phrase), side) for side, phrases in language.sides.items()
+                  for phrase in phrases for at in _starts(tokens, phrase)
+                  if not idle & set(range(at, at + len(phrase))))
 
 
 def _starts(tokens: list[str], phrase: tuple[str, ...]) -> list[int]:
