@@ -362,13 +362,14 @@ class Engine:
         return {f for f in joined if self._urgency(f) > floor}
 
     def _spread(self, p: Progress, text: str, found: set[str]) -> set[str]:
-        """A sign in one leg, in this message or the last ones, is in both legs (the flag of the one-leg
-        question's both_sides) when they name the other side, both, or left and right (`Recogniser.sides`):
-        "left leg numb", then "and the other one", "wait, both" or "rechtes Bein taub"."""
+        """A sign in one leg, in this message or the last ones or answered in this check, is in both legs
+        (the flag of the one-leg question's both_sides) when they name the other side, both, or left and
+        right (`Recogniser.sides`): "left leg numb", then "and the other one", "wait, both" or "rechtes Bein
+        taub"; Yes to the one-leg question, then "and the right one too"."""
         if self.recogniser is None:
             return set()
-        known = found.union(*(self.mentions(m).positive for m in p.said))
-        both = {self._both_sides[f] for f in known if f in self._both_sides} - known - set(p.flags)
+        known = found.union(p.flags, *(self.mentions(m).positive for m in p.said))
+        both = {self._both_sides[f] for f in known if f in self._both_sides} - known
         if not both:
             return set()
         sides = self.recogniser.sides(text).union(*map(self.recogniser.sides, p.said))
