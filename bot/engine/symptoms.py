@@ -331,11 +331,12 @@ class Recogniser:
 
     def joined(self, earlier: list[str], text: str) -> frozenset[str]:
         """The flags of signs that the `earlier` messages and this one only say together ("numb", then
-        "both legs"; "tengo la pierna izquierda", then "dormida"): matches that run from the end of an
-        earlier message into this one, not denied, nor in this message alone ("no controlo", then "la
-        vejiga", is a loss; "I'm 30", then "10" cm, is no "I'm 10"). The words that end an earlier message
-        after a word saying where that the match ends on there ("pierna", then "izquierda") are skipped as
-        the phrase skips them, but for a number."""
+        "both legs"; "tengo la pierna izquierda", then "dormida"; "my legs feel funny", then "they're
+        numb"): matches that run from the end of an earlier message into this one, or that hold a word of
+        this one referring back to a place named before, not denied, nor in this message alone ("no
+        controlo", then "la vejiga", is a loss; "I'm 30", then "10" cm, is no "I'm 10"). The words that end
+        an earlier message after a word saying where that the match ends on there ("pierna", then
+        "izquierda") are skipped as the phrase skips them, but for a number."""
         before: list[str] = []
         ends = []
         for message in earlier:
@@ -352,9 +353,17 @@ class Recogniser:
             tail = tokens[last + 1:end]
             return self._placed(tokens[last]) and not any(c.isdigit() for t in tail for c in t)
 
+        referred = self._referred(speaker, tokens)
+
+        def across(positions: list[int]) -> bool:
+            """Whether a match runs from an earlier message into this one, or holds a word of this one
+            that refers back to a place named only before ("my legs feel funny", then "they're numb")."""
+            if positions[0] < join <= positions[-1]:
+                return from_an_end(positions)
+            return positions[0] >= join and any(referred[i] != tokens[i] and referred[i] not in tokens[join:]
+                                                for i in positions)
         return frozenset(flag for flag, positions, denied in self._scan(tokens)
-                         if flag not in (IDIOM, UNSPECIFIC) and not denied
-                         and positions[0] < join <= positions[-1] and from_an_end(positions)
+                         if flag not in (IDIOM, UNSPECIFIC) and not denied and across(positions)
                          and not _denied(speaker, tokens[join:], [i - join for i in positions if i >= join]))
 
     def sides(self, text: str, answering: bool = False) -> frozenset[str]:
